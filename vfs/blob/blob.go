@@ -1,0 +1,68 @@
+// Package blob defines the blob store: where file content lives, as
+// immutable objects named by opaque random keys, never by file names.
+//
+// Implementations are diskblob (a local folder, the embedded default) and
+// s3blob (any S3-compatible service). cryptblob wraps either one with
+// encryption at rest.
+//
+// # Errors
+//
+// A missing object is reported as an error for which errors.Is(err,
+// ErrNotExist) holds. Other errors are the back end's own, unchanged;
+// package vfs classifies them.
+package blob
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"io"
+	"time"
+)
+
+// ErrNotExist reports a key with no object.
+var ErrNotExist = errors.New("blob: object does not exist")
+
+// Store holds immutable objects. It is safe for concurrent use.
+type Store interface {
+	// NewWriter starts writing the object key. Nothing is visible under
+	// key until Commit returns nil; Abort, or a failed Commit, leaves
+	// nothing behind (or an orphan that Walk still reports, for collection).
+	// Writes stream: memory use is bounded whatever the object's size.
+	NewWriter(ctx context.Context, key string) (Writer, error)
+
+	// NewRangeReader reads length bytes of the object from offset; a
+	// negative length reads to the end. The caller closes the reader.
+	NewRangeReader(ctx context.Context, key string, offset, length int64) (io.ReadCloser, error)
+
+	// Delete removes an object. Deleting a missing object is not an error.
+	Delete(ctx context.Context, key string) error
+
+	// Walk calls fn for every object, in no particular order, with its
+	// key and the time it was written.
+	Walk(ctx context.Context, fn func(key string, written time.Time) error) error
+
+	// Close releases the store's resources.
+	Close() error
+}
+
+// Writer writes one object. It is not safe for concurrent use.
+type Writer interface {
+	io.Writer
+	// Commit makes the object durable and visible under its key.
+	Commit() error
+	// Abort discards what was written. It is safe to call after Commit,
+	// when it does nothing.
+	Abort()
+}
+
+// NewKey returns a fresh random object key: 32 hexadecimal digits, which
+// name nothing about the file they hold.
+func NewKey() string {
+	var b [16]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		panic("blob: no randomness: " + err.Error())
+	}
+	return hex.EncodeToString(b[:])
+}
