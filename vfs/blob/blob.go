@@ -66,3 +66,19 @@ func NewKey() string {
 	}
 	return hex.EncodeToString(b[:])
 }
+
+// ValidKey reports whether key has the form NewKey returns. Stores refuse
+// any other key, so that no key, however it was built, can name a path or
+// an object outside the store.
+func ValidKey(key string) bool {
+	if len(key) != 32 {
+		return false
+	}
+	for i := 0; i < len(key); i++ {
+		c := key[i]
+		if (c < '0' || c > '9') && (c < 'a' || c > 'f') {
+			return false
+		}
+	}
+	return true
+}

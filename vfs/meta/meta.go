@@ -169,6 +169,9 @@ type NodeTx interface {
 
 // IdentityTx reads and writes tenants, users, groups, keys and grants.
 type IdentityTx interface {
+	// CreateTenant inserts t and sets t.ID. t.RootID names an existing
+	// folder, which the store marks as the tenant's: that folder's
+	// TenantID becomes t.ID.
 	CreateTenant(t *policy.Tenant) error
 	Tenant(id int64) (*policy.Tenant, error)
 	TenantByName(name string) (*policy.Tenant, error)

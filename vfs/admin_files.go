@@ -1,0 +1,106 @@
+package vfs
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"strongroom/audit"
+	"strongroom/vfs/meta"
+)
+
+// Versions lists the versions of the file at portal path p, newest first.
+func (a *Admin) Versions(ctx context.Context, p string) ([]Version, error) {
+	var out []Version
+	err := a.fs.view(ctx, func(tx meta.Tx) error {
+		n, _, err := a.lookup(tx, p)
+		if err != nil {
+			return err
+		}
+		if n.IsDir {
+			return &Error{Op: "versions", Kind: KindIsDir, Err: fmt.Errorf("%s is a folder", p)}
+		}
+		vs, err := tx.Versions(n.ID)
+		for _, v := range vs {
+			out = append(out, newVersion(v, n.VersionID))
+		}
+		return err
+	})
+	if err != nil {
+		return nil, &Error{Op: "versions", Path: p, Kind: classify(err), Err: err}
+	}
+	return out, nil
+}
+
+// Restore makes version id of the file at portal path p current again.
+func (a *Admin) Restore(ctx context.Context, p, versionID string) (*Version, error) {
+	var out Version
+	err := a.do(ctx, "restore", p, func(tx meta.Tx, ev *audit.Event) error {
+		ev.Version = versionID
+		id, err := parseVersionID(versionID)
+		if err != nil {
+			return err
+		}
+		n, _, err := a.lookup(tx, p)
+		if err != nil {
+			return err
+		}
+		if n.IsDir {
+			return &Error{Op: "restore", Kind: KindIsDir, Err: fmt.Errorf("%s is a folder", p)}
+		}
+		v, err := restoreVersion(tx, n, id, 0, a.actor, a.fs.now())
+		if err != nil {
+			return err
+		}
+		ev.Bytes = v.Size
+		out = newVersion(v, v.ID)
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &out, nil
+}
+
+// AuditEvents calls fn for each audit record f selects, oldest first. An
+// administrator limited to a tenant sees that tenant's records only.
+func (a *Admin) AuditEvents(ctx context.Context, f meta.AuditFilter, fn func(*audit.Event) error) error {
+	var tenant string
+	return a.fs.view(ctx, func(tx meta.Tx) error {
+		if a.scope != 0 {
+			t, err := tx.Tenant(a.scope)
+			if err != nil {
+				return err
+			}
+			tenant = t.Name
+		}
+		return tx.AuditEvents(f, func(e *audit.Event) error {
+			if a.scope != 0 && e.Tenant != tenant {
+				return nil
+			}
+			return fn(e)
+		})
+	})
+}
+
+// VerifyAudit checks the whole audit chain. It returns the number of
+// records checked, the chain heads, and a *audit.BadRecordError naming
+// the first record that fails.
+func (a *Admin) VerifyAudit(ctx context.Context) (int64, []audit.Head, error) {
+	if a.scope != 0 {
+		return 0, nil, &Error{Op: "audit verify", Kind: KindPermission, Err: errors.New("only portal administrators verify the whole chain")}
+	}
+	v := audit.NewVerifier()
+	var heads []audit.Head
+	err := a.fs.view(ctx, func(tx meta.Tx) error {
+		if err := tx.AuditChainEvents(v.Add); err != nil {
+			return err
+		}
+		var err error
+		if heads, err = tx.AuditHeads(); err != nil {
+			return err
+		}
+		return v.Finish(heads)
+	})
+	return v.Count, heads, err
+}

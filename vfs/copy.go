@@ -1,0 +1,129 @@
+package vfs
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"strongroom/policy"
+	"strongroom/vfs/meta"
+)
+
+// MaxCopyNodes bounds how many files and folders one Copy may create, so
+// that a single request cannot hold a transaction open over a whole tree.
+const MaxCopyNodes = 10000
+
+// CopyOptions change how Copy treats an existing destination.
+type CopyOptions struct {
+	// Replace lets the copy replace what is at the destination, which is
+	// deleted first (a deleted file's versions are kept).
+	Replace bool
+}
+
+// Copy copies the file or folder tree at from to to. Files in the copy
+// share the source's blobs: no content is read or written, whatever the
+// size, and each copied file starts a history of its own.
+//
+// Rule: copying needs read on the source and write on the destination's
+// folder (and delete on a destination it replaces).
+func (s *Session) Copy(ctx context.Context, from, to string, opts CopyOptions) error {
+	ev := s.event("copy", from)
+	ev.Target = s.portalPath(to)
+	return s.do(ctx, ev, from, func(tx meta.Tx) error {
+		src, err := s.resolve(tx, from)
+		if err != nil {
+			return err
+		}
+		parent, name, err := s.resolveParent(tx, to)
+		if err != nil {
+			return err
+		}
+		if !s.allowed(src).Has(policy.Read) {
+			return deny("read")
+		}
+		if !s.allowed(parent).Has(policy.Write) {
+			return deny("write")
+		}
+		for _, id := range parent.chain {
+			if id == src.node.ID {
+				return invalidf("a folder cannot be copied into itself")
+			}
+		}
+		if parent.node.TenantID != src.node.TenantID {
+			return &Error{Op: "copy", Kind: KindPermission, Err: errors.New("items cannot be copied between tenants")}
+		}
+
+		dst, err := tx.Child(parent.node.ID, name)
+		switch {
+		case errors.Is(err, meta.ErrNotFound):
+		case err != nil:
+			return err
+		default:
+			dchain := append(append([]int64(nil), parent.chain...), dst.ID)
+			if !s.visible(dchain) {
+				return deny("write")
+			}
+			if !opts.Replace {
+				return ErrExist
+			}
+			if dst.ID == src.node.ID {
+				return nil
+			}
+			if !s.allowed(&target{chain: dchain}).Has(policy.Delete) {
+				return deny("delete")
+			}
+			if err := tx.DeleteNode(dst.ID, s.fs.now()); err != nil {
+				return err
+			}
+		}
+		budget := MaxCopyNodes
+		n, err := s.copyTree(tx, src.node, parent.node, name, &budget)
+		ev.Bytes = n
+		return err
+	})
+}
+
+// copyTree copies node n as name into folder dir and returns the bytes of
+// content the copy refers to.
+func (s *Session) copyTree(tx meta.Tx, n, dir *meta.Node, name string, budget *int) (int64, error) {
+	*budget--
+	if *budget < 0 {
+		return 0, invalidf("a copy may create at most %d items; copy smaller folders", MaxCopyNodes)
+	}
+	now := s.fs.now()
+	c := &meta.Node{ParentID: dir.ID, TenantID: dir.TenantID, Name: name, IsDir: n.IsDir, ModTime: n.ModTime, Created: now}
+	if err := tx.CreateNode(c); err != nil {
+		return 0, err
+	}
+	if !n.IsDir {
+		v, err := tx.Version(n.VersionID)
+		if err != nil {
+			return 0, fmt.Errorf("current version of %q: %w", n.Name, err)
+		}
+		nv := *v
+		nv.ID, nv.NodeID, nv.CreatedBy, nv.CreatedName, nv.Created, nv.RestoredFrom = 0, c.ID, s.user.ID, s.user.Name, now, 0
+		if err := tx.AddVersion(&nv); err != nil {
+			return 0, err
+		}
+		return v.Size, tx.SetContent(c.ID, &nv, n.ModTime)
+	}
+	var total int64
+	after := ""
+	for {
+		kids, err := tx.Children(n.ID, after, 500)
+		if err != nil {
+			return 0, err
+		}
+		for _, k := range kids {
+			size, err := s.copyTree(tx, k, c, k.Name, budget)
+			if err != nil {
+				return 0, err
+			}
+			total += size
+		}
+		if len(kids) < 500 {
+			return total, nil
+		}
+		after = kids[len(kids)-1].Name
+	}
+}

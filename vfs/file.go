@@ -1,0 +1,305 @@
+package vfs
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"sync"
+	"time"
+
+	"strongroom/policy"
+	"strongroom/vfs/blob"
+	"strongroom/vfs/meta"
+)
+
+// A File reads one version of a file. It implements io.Reader, io.Seeker
+// and io.ReaderAt; it is safe for concurrent use, and Close must be called.
+//
+// Sequential reads, whether through Read or through ReadAt at increasing
+// offsets, share one open stream from the blob store, so a download costs
+// one request to S3 rather than one per read. A read elsewhere opens a
+// new stream from that offset.
+type File struct {
+	s       *Session
+	info    *FileInfo
+	version *meta.Version
+
+	mu     sync.Mutex
+	pos    int64         // for Read and Seek
+	stream io.ReadCloser // open stream, positioned at streamAt
+	at     int64
+	sent   int64
+	closed bool
+}
+
+// maxSkip is how far ahead of an open stream a read may start and still
+// use it, reading and dropping the bytes between, rather than opening a
+// new stream.
+const maxSkip = 1 << 20
+
+// Open opens the current version of the file at p for reading.
+//
+// Rule: reading needs read on the file. Opening is recorded, with the
+// version and its size.
+func (s *Session) Open(ctx context.Context, p string) (*File, error) {
+	return s.open(ctx, p, "")
+}
+
+// OpenVersion opens an older (or the current) version of the file at p.
+func (s *Session) OpenVersion(ctx context.Context, p, versionID string) (*File, error) {
+	if versionID == "" {
+		return nil, s.finish(ctx, s.event("read", p), p, invalidf("a version id is needed"))
+	}
+	return s.open(ctx, p, versionID)
+}
+
+func (s *Session) open(ctx context.Context, p, versionID string) (*File, error) {
+	ev := s.event("read", p)
+	f := &File{s: s}
+	err := s.do(ctx, ev, p, func(tx meta.Tx) error {
+		t, err := s.resolve(tx, p)
+		if err != nil {
+			return err
+		}
+		if t.node.IsDir {
+			return ErrIsDir
+		}
+		if !s.allowed(t).Has(policy.Read) {
+			return deny("read")
+		}
+		id := t.node.VersionID
+		if versionID != "" {
+			if id, err = parseVersionID(versionID); err != nil {
+				return err
+			}
+		}
+		v, err := tx.Version(id)
+		if err != nil {
+			return err
+		}
+		if v.NodeID != t.node.ID {
+			return ErrNotExist
+		}
+		f.version = v
+		f.info = newFileInfo(t.node, t.path, s.allowed(t))
+		f.info.size, f.info.versionID, f.info.mimeType = v.Size, v.ID, v.MIMEType
+		ev.Version, ev.Bytes = formatID(v.ID), v.Size
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return f, nil
+}
+
+// Stat describes the version being read.
+func (f *File) Stat() *FileInfo { return f.info }
+
+// Version is the id of the version being read.
+func (f *File) Version() string { return formatID(f.version.ID) }
+
+// SHA256 is the digest of the version's content.
+func (f *File) SHA256() []byte { return f.version.SHA256 }
+
+// ReadAt reads len(b) bytes from offset off. It returns io.EOF at the end
+// of the content.
+func (f *File) ReadAt(b []byte, off int64) (int, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.closed {
+		return 0, f.errorf(KindInvalid, errors.New("file is closed"))
+	}
+	if off < 0 {
+		return 0, f.errorf(KindInvalid, invalidf("negative offset"))
+	}
+	size := f.version.Size
+	if off >= size {
+		return 0, io.EOF
+	}
+	want := b
+	if rest := size - off; int64(len(want)) > rest {
+		want = want[:rest]
+	}
+	if err := f.seekStream(off); err != nil {
+		return 0, err
+	}
+	n, err := io.ReadFull(f.stream, want)
+	f.at += int64(n)
+	f.sent += int64(n)
+	if err != nil {
+		f.dropStream()
+		return n, f.errorf(classify(err), fmt.Errorf("read blob: %w", err))
+	}
+	if n < len(b) {
+		return n, io.EOF
+	}
+	return n, nil
+}
+
+// seekStream leaves f.stream positioned at off, reusing the open stream
+// when off is at it or a little ahead.
+func (f *File) seekStream(off int64) error {
+	if f.stream != nil && off >= f.at && off-f.at <= maxSkip {
+		if _, err := io.CopyN(io.Discard, f.stream, off-f.at); err == nil {
+			f.at = off
+			return nil
+		}
+	}
+	f.dropStream()
+	r, err := f.s.fs.blobs.NewRangeReader(context.Background(), f.version.BlobKey, off, -1)
+	if errors.Is(err, blob.ErrNotExist) {
+		return f.errorf(KindOther, fmt.Errorf("content of version %d is missing from the blob store: %w", f.version.ID, err))
+	}
+	if err != nil {
+		return f.errorf(classify(err), fmt.Errorf("open blob: %w", err))
+	}
+	f.stream, f.at = r, off
+	return nil
+}
+
+func (f *File) dropStream() {
+	if f.stream != nil {
+		f.stream.Close()
+		f.stream = nil
+	}
+}
+
+// Read reads from the current position.
+func (f *File) Read(b []byte) (int, error) {
+	f.mu.Lock()
+	pos := f.pos
+	f.mu.Unlock()
+	n, err := f.ReadAt(b, pos)
+	f.mu.Lock()
+	f.pos = pos + int64(n)
+	f.mu.Unlock()
+	if err == io.EOF && n > 0 {
+		err = nil
+	}
+	return n, err
+}
+
+// Seek sets the position for the next Read.
+func (f *File) Seek(offset int64, whence int) (int64, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	var pos int64
+	switch whence {
+	case io.SeekStart:
+		pos = offset
+	case io.SeekCurrent:
+		pos = f.pos + offset
+	case io.SeekEnd:
+		pos = f.version.Size + offset
+	default:
+		return 0, f.errorf(KindInvalid, invalidf("bad whence %d", whence))
+	}
+	if pos < 0 {
+		return 0, f.errorf(KindInvalid, invalidf("seek before the start"))
+	}
+	f.pos = pos
+	return pos, nil
+}
+
+// Close releases the stream. Closing twice is not an error.
+func (f *File) Close() error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if !f.closed {
+		f.closed = true
+		f.dropStream()
+		f.s.fs.metrics.sent(f.s.info.Protocol, f.sent)
+	}
+	return nil
+}
+
+func (f *File) errorf(kind Kind, err error) error {
+	return &Error{Op: "read", Path: f.info.path, User: f.s.user.Name, Kind: kind, Err: err}
+}
+
+// Versions lists the versions of the file at p, newest first.
+//
+// Rule: a file's history needs read on it.
+func (s *Session) Versions(ctx context.Context, p string) ([]Version, error) {
+	ev := s.event("versions", p)
+	var out []Version
+	err := s.do(ctx, ev, p, func(tx meta.Tx) error {
+		t, err := s.resolve(tx, p)
+		if err != nil {
+			return err
+		}
+		if t.node.IsDir {
+			return ErrIsDir
+		}
+		if !s.allowed(t).Has(policy.Read) {
+			return deny("read")
+		}
+		vs, err := tx.Versions(t.node.ID)
+		if err != nil {
+			return err
+		}
+		out = out[:0]
+		for _, v := range vs {
+			out = append(out, newVersion(v, t.node.VersionID))
+		}
+		return nil
+	})
+	return out, err
+}
+
+// Restore makes an old version of the file at p current again, as a new
+// version with the same content (no content is copied), so the history
+// shows the restore.
+//
+// Rule: restoring needs write on the file.
+func (s *Session) Restore(ctx context.Context, p, versionID string) (*FileInfo, error) {
+	ev := s.event("restore", p)
+	ev.Version = versionID
+	var fi *FileInfo
+	err := s.do(ctx, ev, p, func(tx meta.Tx) error {
+		id, err := parseVersionID(versionID)
+		if err != nil {
+			return err
+		}
+		t, err := s.resolve(tx, p)
+		if err != nil {
+			return err
+		}
+		if t.node.IsDir {
+			return ErrIsDir
+		}
+		if !s.allowed(t).Has(policy.Write) {
+			return deny("write")
+		}
+		v, err := restoreVersion(tx, t.node, id, s.user.ID, s.user.Name, s.fs.now())
+		if err != nil {
+			return err
+		}
+		ev.Bytes = v.Size
+		n := *t.node
+		n.VersionID, n.Size, n.MIMEType, n.ModTime = v.ID, v.Size, v.MIMEType, v.Created
+		fi = newFileInfo(&n, t.path, s.allowed(t))
+		return nil
+	})
+	return fi, err
+}
+
+// restoreVersion makes version id of node n current again, as a new
+// version that shares the old one's blob.
+func restoreVersion(tx meta.Tx, n *meta.Node, id, byID int64, byName string, now time.Time) (*meta.Version, error) {
+	old, err := tx.Version(id)
+	if errors.Is(err, meta.ErrNotFound) || (err == nil && old.NodeID != n.ID) {
+		return nil, &Error{Op: "restore", Kind: KindNotExist, Err: fmt.Errorf("file has no version %d", id)}
+	}
+	if err != nil {
+		return nil, err
+	}
+	v := &meta.Version{NodeID: n.ID, BlobKey: old.BlobKey, Size: old.Size, SHA256: old.SHA256,
+		MIMEType: old.MIMEType, KeyID: old.KeyID, CreatedBy: byID, CreatedName: byName,
+		Created: now, RestoredFrom: old.ID}
+	if err := tx.AddVersion(v); err != nil {
+		return nil, err
+	}
+	return v, tx.SetContent(n.ID, v, now)
+}

@@ -1,0 +1,322 @@
+package vfs
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"strongroom/policy"
+	"strongroom/vfs/meta"
+)
+
+// Stat describes the item at p.
+//
+// A successful stat is not recorded in the audit trail: clients stat
+// constantly, and what they learn is what a listing of the folder would
+// show, which is recorded. A refused stat is recorded.
+func (s *Session) Stat(ctx context.Context, p string) (*FileInfo, error) {
+	var fi *FileInfo
+	err := s.fs.view(ctx, func(tx meta.Tx) error {
+		if err := s.refresh(tx); err != nil {
+			return err
+		}
+		t, err := s.resolve(tx, p)
+		if err != nil {
+			return err
+		}
+		fi = newFileInfo(t.node, t.path, s.allowed(t))
+		return nil
+	})
+	if err != nil {
+		return nil, s.finish(ctx, s.event("stat", p), p, err)
+	}
+	return fi, nil
+}
+
+// ListOptions page a listing. Entries come sorted by name, compared as
+// bytes of UTF-8.
+type ListOptions struct {
+	After string // only names that sort after this one
+	Limit int    // at most this many; zero or more than the FS allows means its page size
+}
+
+// List returns the entries of folder p that the user may see, one page at
+// a time, and whether more follow. Pass the last name returned as
+// ListOptions.After to get the next page.
+//
+// Rule: an entry is listed only if the user may see it; a user who may
+// list the folder sees every entry, others only the folders that lead to
+// something granted to them.
+func (s *Session) List(ctx context.Context, p string, opts ListOptions) ([]*FileInfo, bool, error) {
+	limit := opts.Limit
+	if limit <= 0 || limit > s.fs.limits.MaxListPage {
+		limit = s.fs.limits.MaxListPage
+	}
+	ev := s.event("list", p)
+	var out []*FileInfo
+	more := false
+	list := func(tx meta.Tx) error {
+		if err := s.refresh(tx); err != nil {
+			return err
+		}
+		dir, err := s.resolve(tx, p)
+		if err != nil {
+			return err
+		}
+		if !dir.node.IsDir {
+			return ErrNotDir
+		}
+		canList := s.allowed(dir).Has(policy.List)
+		after := opts.After
+		for {
+			// Fetch one more than a page to learn whether more follow.
+			kids, err := tx.Children(dir.node.ID, after, limit+1)
+			if err != nil {
+				return err
+			}
+			for _, k := range kids {
+				chain := append(append([]int64(nil), dir.chain...), k.ID)
+				if !canList && !s.visible(chain) {
+					continue
+				}
+				if len(out) == limit {
+					more = true
+					break
+				}
+				out = append(out, newFileInfo(k, joinChild(dir.path, k.Name), s.allowed(&target{chain: chain})))
+			}
+			if more || len(kids) <= limit {
+				break
+			}
+			after = kids[len(kids)-1].Name
+		}
+		if !canList && len(out) == 0 && !s.isHome(dir) && !s.leads(dir) {
+			return deny("list")
+		}
+		return nil
+	}
+
+	// Only the first page is recorded, so that paging through a large
+	// folder makes one audit record, not one per page.
+	var err error
+	if opts.After == "" {
+		err = s.do(ctx, ev, p, list)
+	} else {
+		err = s.fs.view(ctx, list)
+		if err != nil {
+			err = s.finish(ctx, ev, p, err)
+		}
+	}
+	if err != nil {
+		return nil, false, err
+	}
+	return out, more, nil
+}
+
+func joinChild(dir, name string) string {
+	if dir == "/" {
+		return "/" + name
+	}
+	return dir + "/" + name
+}
+
+func (s *Session) isHome(t *target) bool { return len(t.chain) == len(s.home) }
+
+func (s *Session) leads(t *target) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.access.Leads(t.node.ID)
+}
+
+// Mkdir makes the folder p. Its parent must exist.
+func (s *Session) Mkdir(ctx context.Context, p string) error {
+	ev := s.event("mkdir", p)
+	return s.do(ctx, ev, p, func(tx meta.Tx) error {
+		parent, name, err := s.resolveParent(tx, p)
+		if err != nil {
+			return err
+		}
+		if _, err := tx.Child(parent.node.ID, name); err == nil {
+			return s.existsOrHidden(parent, tx, name)
+		} else if !errors.Is(err, meta.ErrNotFound) {
+			return err
+		}
+		if !s.allowed(parent).Has(policy.Write) {
+			return deny("write")
+		}
+		now := s.fs.now()
+		n := &meta.Node{ParentID: parent.node.ID, TenantID: parent.node.TenantID, Name: name,
+			IsDir: true, ModTime: now, Created: now}
+		return tx.CreateNode(n)
+	})
+}
+
+// existsOrHidden answers an attempt to create name in parent when the
+// name is taken: "exists" if the user may see it, else "permission
+// denied", as if the user had no right to create anything there. Either
+// way nothing is created; the second answer does not confirm the name.
+func (s *Session) existsOrHidden(parent *target, tx meta.Tx, name string) error {
+	n, err := tx.Child(parent.node.ID, name)
+	if err != nil {
+		return err
+	}
+	chain := append(append([]int64(nil), parent.chain...), n.ID)
+	if s.visible(chain) {
+		return ErrExist
+	}
+	return deny("write")
+}
+
+// RenameOptions change how Rename treats an existing destination.
+type RenameOptions struct {
+	// Replace lets a file replace a file, or a folder an empty folder, at
+	// the destination. The replaced file is deleted, and its versions kept.
+	Replace bool
+}
+
+// Rename moves the item at from to to, within the session. It changes
+// metadata only: no content is copied, whatever the size of the tree.
+//
+// Rule: moving needs delete on the source and write on the destination's
+// folder; replacing needs delete on what is replaced.
+func (s *Session) Rename(ctx context.Context, from, to string, opts RenameOptions) error {
+	ev := s.event("rename", from)
+	ev.Target = s.portalPath(to)
+	return s.do(ctx, ev, from, func(tx meta.Tx) error {
+		src, err := s.resolve(tx, from)
+		if err != nil {
+			return err
+		}
+		if s.isHome(src) {
+			return &Error{Op: "rename", Kind: KindPermission, Err: errors.New("the root folder cannot be moved")}
+		}
+		parent, name, err := s.resolveParent(tx, to)
+		if err != nil {
+			return err
+		}
+		if !s.allowed(src).Has(policy.Delete) {
+			return deny("delete")
+		}
+		if !s.allowed(parent).Has(policy.Write) {
+			return deny("write")
+		}
+		for _, id := range parent.chain {
+			if id == src.node.ID {
+				return invalidf("a folder cannot be moved into itself")
+			}
+		}
+		if parent.node.TenantID != src.node.TenantID {
+			return &Error{Op: "rename", Kind: KindPermission, Err: errors.New("items cannot move between tenants")}
+		}
+		if src.node.ParentID == parent.node.ID && src.node.Name == name {
+			return nil
+		}
+
+		// An existing destination is replaced only when asked, and only
+		// by an item of the same kind.
+		dst, err := tx.Child(parent.node.ID, name)
+		switch {
+		case errors.Is(err, meta.ErrNotFound):
+		case err != nil:
+			return err
+		default:
+			dchain := append(append([]int64(nil), parent.chain...), dst.ID)
+			dt := &target{node: dst, chain: dchain}
+			if !s.visible(dchain) {
+				return deny("write")
+			}
+			if !opts.Replace {
+				return ErrExist
+			}
+			if !s.allowed(dt).Has(policy.Delete) {
+				return deny("delete")
+			}
+			if dst.IsDir != src.node.IsDir {
+				if dst.IsDir {
+					return ErrIsDir
+				}
+				return ErrNotDir
+			}
+			if dst.IsDir {
+				if has, err := tx.HasChildren(dst.ID); err != nil {
+					return err
+				} else if has {
+					return ErrNotEmpty
+				}
+			}
+			if err := tx.DeleteNode(dst.ID, s.fs.now()); err != nil {
+				return err
+			}
+		}
+		return tx.MoveNode(src.node.ID, parent.node.ID, name)
+	})
+}
+
+// Remove deletes the item at p. A folder must be empty unless recursive
+// is set. Deleted files keep their versions in the store.
+//
+// Rule: removing needs delete on the item; a grant on a folder covers
+// everything below it, so a recursive removal needs nothing more.
+func (s *Session) Remove(ctx context.Context, p string, recursive bool) error {
+	ev := s.event("remove", p)
+	return s.do(ctx, ev, p, func(tx meta.Tx) error {
+		t, err := s.resolve(tx, p)
+		if err != nil {
+			return err
+		}
+		if s.isHome(t) {
+			return &Error{Op: "remove", Kind: KindPermission, Err: errors.New("the root folder cannot be removed")}
+		}
+		if !s.allowed(t).Has(policy.Delete) {
+			return deny("delete")
+		}
+		if t.node.IsDir && !recursive {
+			if has, err := tx.HasChildren(t.node.ID); err != nil {
+				return err
+			} else if has {
+				return ErrNotEmpty
+			}
+		}
+		if !t.node.IsDir {
+			ev.Version = formatID(t.node.VersionID)
+			ev.Bytes = t.node.Size
+		}
+		return tx.DeleteNode(t.node.ID, s.fs.now())
+	})
+}
+
+// SetModTime sets the modification time clients see, as SFTP's setstat
+// and "put -p" do. It does not make a new version.
+func (s *Session) SetModTime(ctx context.Context, p string, t time.Time) error {
+	ev := s.event("setmtime", p)
+	return s.do(ctx, ev, p, func(tx meta.Tx) error {
+		tg, err := s.resolve(tx, p)
+		if err != nil {
+			return err
+		}
+		if !s.allowed(tg).Has(policy.Write) {
+			return deny("write")
+		}
+		return tx.SetModTime(tg.node.ID, t)
+	})
+}
+
+// Usage reports the bytes the user has stored, counting every version,
+// and their quota (zero for none).
+func (s *Session) Usage(ctx context.Context) (used, quota int64, err error) {
+	err = s.fs.view(ctx, func(tx meta.Tx) error {
+		if err := s.refresh(tx); err != nil {
+			return err
+		}
+		u, err := tx.User(s.user.ID)
+		if err != nil {
+			return err
+		}
+		used, quota = u.UsedBytes, u.QuotaBytes
+		return nil
+	})
+	if err != nil {
+		return 0, 0, &Error{Op: "usage", User: s.user.Name, Kind: classify(err), Err: err}
+	}
+	return used, quota, nil
+}
