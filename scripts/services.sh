@@ -53,10 +53,14 @@ ensure_versitygw() {
 		go install "github.com/versity/versitygw/cmd/versitygw@$VERSITYGW_VERSION" >&2
 	fi
 	if port_open "$S3_PORT"; then return; fi
-	mkdir -p "$S3_DIR/root"
+	# Object metadata (ETags of the parts of a multipart upload, among
+	# others) goes to sidecar files: it needs no extended attributes from
+	# the file system, and without it (--nometa) every multipart upload
+	# fails at completion with InvalidPart.
+	mkdir -p "$S3_DIR/root" "$S3_DIR/meta"
 	log "starting versitygw on 127.0.0.1:$S3_PORT over $S3_DIR/root"
 	ROOT_ACCESS_KEY="$S3_ACCESS" ROOT_SECRET_KEY="$S3_SECRET" \
-		nohup "$bin" --port "127.0.0.1:$S3_PORT" --quiet posix --nometa "$S3_DIR/root" \
+		nohup "$bin" --port "127.0.0.1:$S3_PORT" --quiet posix --sidecar "$S3_DIR/meta" "$S3_DIR/root" \
 		>"$S3_DIR/versitygw.log" 2>&1 &
 	echo $! >"$S3_DIR/versitygw.pid"
 	for _ in $(seq 1 100); do port_open "$S3_PORT" && break; sleep 0.1; done

@@ -30,6 +30,7 @@ func Run(t *testing.T, newStore func(t *testing.T) blob.Store) {
 		fn   func(*testing.T, blob.Store)
 	}{
 		{"WriteRead", testWriteRead},
+		{"Large", testLarge},
 		{"Ranges", testRanges},
 		{"RangesAligned", testRangesAligned},
 		{"Empty", testEmpty},
@@ -117,6 +118,18 @@ func testWriteRead(t *testing.T, s blob.Store) {
 		t.Fatalf("read back %d bytes, not the %d written (first difference at %d)",
 			len(got), len(data), firstDiff(got, data))
 	}
+}
+
+// testLarge writes an object of several MiB, past what a store might
+// buffer before it streams (s3blob sends up to 1 MiB in one request).
+func testLarge(t *testing.T, s blob.Store) {
+	n := int64(5<<20 + 12345)
+	checkRanges(t, s, Data(8, int(n)), []rangeCase{
+		{"Whole", 0, -1},
+		{"AcrossFirstMiB", 1<<20 - 100, 200},
+		{"Middle", 3<<20 + 7, 3 * pkg},
+		{"Tail", n - pkg - 1, -1},
+	})
 }
 
 type rangeCase struct {

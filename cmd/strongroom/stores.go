@@ -1,0 +1,51 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"strongroom/configs"
+	"strongroom/vfs/meta"
+	"strongroom/vfs/meta/pgmeta"
+	"strongroom/vfs/meta/sqlitemeta"
+)
+
+// embedded reports whether the configuration keeps metadata in SQLite in
+// the data folder: one node, the embedded default.
+func embedded(cfg *configs.Config) bool { return cfg.Database.URL == "" }
+
+// openMeta opens the metadata store the configuration names. With create
+// set, the data folder is made if missing (mode 0700).
+func openMeta(ctx context.Context, cfg *configs.Config, create bool) (meta.Store, error) {
+	url := cfg.Database.URL
+	switch {
+	case url == "":
+		if err := dataFolder(cfg.Data, create); err != nil {
+			return nil, err
+		}
+		return sqlitemeta.Open(filepath.Join(cfg.Data, "strongroom.db"), nil)
+	case strings.HasPrefix(url, "postgres://"), strings.HasPrefix(url, "postgresql://"):
+		return pgmeta.Open(ctx, url, &pgmeta.Options{AuditChains: cfg.Database.AuditChains})
+	}
+	return nil, fmt.Errorf("database URL %q: use postgres://USER@HOST:PORT/DB, or leave it empty for SQLite in the data folder", url)
+}
+
+// dataFolder checks, or makes, the data folder.
+func dataFolder(dir string, create bool) error {
+	fi, err := os.Stat(dir)
+	switch {
+	case err == nil && fi.IsDir():
+		return nil
+	case err == nil:
+		return fmt.Errorf("data folder %s is a file: pass --data with a folder", dir)
+	case os.IsNotExist(err) && create:
+		if err := os.MkdirAll(dir, 0o700); err != nil {
+			return fmt.Errorf("create data folder: %w", err)
+		}
+		return nil
+	}
+	return fmt.Errorf("data folder %s: %w", dir, err)
+}

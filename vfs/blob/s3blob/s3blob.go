@@ -1,0 +1,320 @@
+// Package s3blob is a blob.Store in a bucket of any S3-compatible service
+// (AWS S3, MinIO, Ceph, SeaweedFS, Versity), through minio-go.
+//
+// The object with key k is stored under the name PREFIX+k, where PREFIX
+// is "blobs/" unless configured otherwise, so that the bucket can hold
+// other things beside. Several gateway nodes may share one bucket and
+// prefix.
+//
+// # Uploads
+//
+// An object that ends within its first MiB is sent in one PUT request.
+// A larger one streams as a multipart upload in parts of PartSize bytes
+// (16 MiB by default); the upload holds one part in memory at a time, and
+// an object may have up to 10,000 parts: 156 GiB at the default part
+// size. S3 makes the object visible only when the upload completes, at
+// Commit. An aborted upload is aborted on the server too; one cut off by
+// a crash stays on the server, invisible but paid for, until
+// RemoveIncompleteUploads collects it (or a bucket lifecycle rule does).
+//
+// # Errors
+//
+// A missing object is reported as blob.ErrNotExist; other errors are
+// minio-go's, unchanged apart from a prefix. Open reports a bucket that
+// cannot be used in one error that names the endpoint and the bucket and
+// says what to check.
+package s3blob
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/minio/minio-go/v7"
+	"github.com/minio/minio-go/v7/pkg/credentials"
+
+	"strongroom/vfs/blob"
+)
+
+// DefaultPrefix is where objects are stored in the bucket unless
+// Options.Prefix says otherwise.
+const DefaultPrefix = "blobs/"
+
+// DefaultPartSize is the size of each part of a multipart upload unless
+// Options.PartSize says otherwise. Each upload in flight holds one part in
+// memory. (minio-go's own default for a stream of unknown length is over
+// 500 MiB.)
+const DefaultPartSize = 16 << 20
+
+// Part sizes that S3 accepts.
+const (
+	minPartSize = 5 << 20
+	maxPartSize = 5 << 30
+)
+
+// Options configure Open and OpenURL. A nil *Options means the defaults.
+type Options struct {
+	// Prefix is put before every key to name its object; it ends in "/"
+	// or one is added. Empty means DefaultPrefix: objects are never
+	// stored at the top of the bucket.
+	Prefix string
+
+	// PartSize is the size of each part of a multipart upload, from
+	// 5 MiB to 5 GiB; zero means DefaultPartSize.
+	PartSize int64
+
+	// CreateBucket creates the bucket if it does not exist, rather than
+	// failing.
+	CreateBucket bool
+
+	// Credentials sign the requests OpenURL sends; see CredentialsFromEnv.
+	// Nil sends anonymous requests, which few services accept. Open uses
+	// the client's own credentials and ignores this field.
+	Credentials *credentials.Credentials
+}
+
+// Store is a blob.Store in an S3 bucket. It is safe for concurrent use.
+type Store struct {
+	client   *minio.Client
+	bucket   string
+	prefix   string
+	partSize uint64
+}
+
+var _ blob.Store = (*Store)(nil)
+
+// Open returns the store in bucket, reached through client. It checks
+// that the bucket exists and that the client may use it, and creates it
+// if it is missing and opts.CreateBucket is set.
+func Open(ctx context.Context, client *minio.Client, bucket string, opts *Options) (*Store, error) {
+	if opts == nil {
+		opts = &Options{}
+	}
+
+	s := &Store{client: client, bucket: bucket, prefix: opts.Prefix, partSize: DefaultPartSize}
+	if s.prefix == "" {
+		s.prefix = DefaultPrefix
+	}
+	if strings.HasPrefix(s.prefix, "/") {
+		return nil, fmt.Errorf("s3blob: prefix %q must not begin with a slash", s.prefix)
+	}
+	if !strings.HasSuffix(s.prefix, "/") {
+		s.prefix += "/"
+	}
+	if opts.PartSize != 0 {
+		if opts.PartSize < minPartSize || opts.PartSize > maxPartSize {
+			return nil, fmt.Errorf("s3blob: part size %d is outside the 5 MiB to 5 GiB that S3 allows", opts.PartSize)
+		}
+		s.partSize = uint64(opts.PartSize)
+	}
+	if err := s.checkBucket(ctx, opts.CreateBucket); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+// checkBucket makes sure the bucket can be used, so that a mistake in the
+// configuration is reported at start, once, rather than at each upload.
+func (s *Store) checkBucket(ctx context.Context, create bool) error {
+	where := fmt.Sprintf("bucket %q at %s", s.bucket, s.client.EndpointURL().Host)
+	ok, err := s.client.BucketExists(ctx, s.bucket)
+	if ok && err == nil {
+		return nil
+	}
+
+	// An answer to HEAD has no body, only a status, and services differ
+	// in the status they give bad credentials (Versity's: 404, as if the
+	// bucket were missing). A GET's answer names the reason.
+	var resp minio.ErrorResponse
+	if err == nil || errors.As(err, &resp) {
+		core := minio.Core{Client: s.client}
+		_, err = core.ListObjectsV2(s.bucket, s.prefix, "", "", "", 1)
+		if err == nil {
+			return nil
+		}
+	}
+	if code(err) == "NoSuchBucket" && create {
+		err = s.client.MakeBucket(ctx, s.bucket, minio.MakeBucketOptions{})
+		if err == nil {
+			return nil
+		}
+		// Another node may have created it meanwhile; or someone else
+		// owns a bucket of that name, and the GET says so.
+		if c := code(err); c == "BucketAlreadyOwnedByYou" || c == "BucketAlreadyExists" {
+			core := minio.Core{Client: s.client}
+			if _, err = core.ListObjectsV2(s.bucket, s.prefix, "", "", "", 1); err == nil {
+				return nil
+			}
+		}
+	}
+
+	switch {
+	case code(err) == "NoSuchBucket":
+		return fmt.Errorf("s3blob: %s does not exist: create it, or check the bucket name", where)
+	case errors.As(err, &resp) && (resp.StatusCode == http.StatusForbidden ||
+		resp.StatusCode == http.StatusUnauthorized || credentialCodes[resp.Code]):
+		return fmt.Errorf("s3blob: %s refused access (%s): check the access key and secret key (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY) and that they may use this bucket: %w",
+			where, resp.Code, err)
+	case errors.As(err, &resp) && (resp.StatusCode == http.StatusMovedPermanently || regionCodes[resp.Code]):
+		return fmt.Errorf("s3blob: %s is in another region (%s): check the region: %w", where, resp.Code, err)
+	case errors.As(err, &resp):
+		return fmt.Errorf("s3blob: %s cannot be used (%s): %w", where, resp.Code, err)
+	case ctx.Err() != nil:
+		return fmt.Errorf("s3blob: %s did not answer in time: %w", where, err)
+	default:
+		return fmt.Errorf("s3blob: cannot reach %s: check the endpoint and whether it uses TLS: %w", where, err)
+	}
+}
+
+// S3 error codes that mean the credentials are wrong, or lack a right.
+var credentialCodes = map[string]bool{
+	"AccessDenied":          true,
+	"InvalidAccessKeyId":    true,
+	"SignatureDoesNotMatch": true,
+	"InvalidToken":          true,
+	"ExpiredToken":          true,
+	"XAdminUserNotFound":    true, // Versity's answer to an unknown access key
+}
+
+// S3 error codes that mean the request went to the wrong region.
+var regionCodes = map[string]bool{
+	"AuthorizationHeaderMalformed":       true,
+	"PermanentRedirect":                  true,
+	"IllegalLocationConstraintException": true,
+}
+
+// NewRangeReader sends one ranged GET and waits for its answer, so that a
+// missing object is reported here rather than at the first Read. A range
+// that starts past the end of the object reads as empty.
+func (s *Store) NewRangeReader(ctx context.Context, key string, offset, length int64) (io.ReadCloser, error) {
+	if err := checkKey(key); err != nil {
+		return nil, err
+	}
+	if offset < 0 {
+		return nil, fmt.Errorf("s3blob: negative offset %d", offset)
+	}
+
+	name := s.prefix + key
+	if length == 0 {
+		// S3 has no empty range; ask whether the object exists.
+		if _, err := s.client.StatObject(ctx, s.bucket, name, minio.StatObjectOptions{}); err != nil {
+			return nil, readError(key, err)
+		}
+		return io.NopCloser(bytes.NewReader(nil)), nil
+	}
+	var opts minio.GetObjectOptions
+	switch {
+	case length > 0 && length <= math.MaxInt64-offset:
+		opts.SetRange(offset, offset+length-1)
+	case offset > 0:
+		opts.SetRange(offset, 0)
+	}
+	obj, err := s.client.GetObject(ctx, s.bucket, name, opts)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := obj.Stat(); err != nil {
+		obj.Close()
+		var resp minio.ErrorResponse
+		if errors.As(err, &resp) && resp.StatusCode == http.StatusRequestedRangeNotSatisfiable {
+			return io.NopCloser(bytes.NewReader(nil)), nil // past the end
+		}
+		return nil, readError(key, err)
+	}
+	return obj, nil
+}
+
+// Delete removes the object. S3 answers a delete of a missing object
+// with success.
+func (s *Store) Delete(ctx context.Context, key string) error {
+	if err := checkKey(key); err != nil {
+		return err
+	}
+	err := s.client.RemoveObject(ctx, s.bucket, s.prefix+key, minio.RemoveObjectOptions{})
+	if code(err) == "NoSuchKey" {
+		return nil
+	}
+	return err
+}
+
+// Walk lists the objects under the prefix, 1,000 per request. Names
+// under the prefix that are not keys are skipped. The time reported is
+// the object's Last-Modified, the completion of its upload.
+func (s *Store) Walk(ctx context.Context, fn func(key string, written time.Time) error) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel() // stops the listing if fn ends the walk early
+	list := s.client.ListObjects(ctx, s.bucket, minio.ListObjectsOptions{Prefix: s.prefix, Recursive: true})
+	for obj := range list {
+		if obj.Err != nil {
+			return obj.Err
+		}
+		key := strings.TrimPrefix(obj.Key, s.prefix)
+		if !blob.ValidKey(key) {
+			continue
+		}
+		if err := fn(key, obj.LastModified); err != nil {
+			return err
+		}
+	}
+	return ctx.Err()
+}
+
+// RemoveIncompleteUploads aborts the multipart uploads of objects under
+// the prefix that were started before olderThan and never completed: what
+// a crash leaves behind. It reports how many it aborted. An upload still
+// running when its upload is aborted fails at Commit; so olderThan must
+// be earlier than the start of any upload still running, on any node.
+func (s *Store) RemoveIncompleteUploads(ctx context.Context, olderThan time.Time) (int, error) {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	core := minio.Core{Client: s.client}
+	removed := 0
+	for u := range s.client.ListIncompleteUploads(ctx, s.bucket, s.prefix, true) {
+		if u.Err != nil {
+			return removed, u.Err
+		}
+		if !blob.ValidKey(strings.TrimPrefix(u.Key, s.prefix)) || !u.Initiated.Before(olderThan) {
+			continue
+		}
+		err := core.AbortMultipartUpload(ctx, s.bucket, u.Key, u.UploadID)
+		if err != nil && code(err) != "NoSuchUpload" {
+			return removed, err
+		}
+		removed++
+	}
+	return removed, nil
+}
+
+// Close does nothing: the client belongs to the caller, and holds only
+// idle connections.
+func (s *Store) Close() error { return nil }
+
+func checkKey(key string) error {
+	if !blob.ValidKey(key) {
+		return fmt.Errorf("s3blob: invalid key %q", key)
+	}
+	return nil
+}
+
+// readError reports a missing object as blob.ErrNotExist.
+func readError(key string, err error) error {
+	if code(err) == "NoSuchKey" {
+		return fmt.Errorf("s3blob: %s: %w", key, blob.ErrNotExist)
+	}
+	return err
+}
+
+// code returns the S3 error code of err, or "".
+func code(err error) string {
+	var resp minio.ErrorResponse
+	if errors.As(err, &resp) {
+		return resp.Code
+	}
+	return ""
+}

@@ -1,0 +1,54 @@
+package sqlmeta
+
+import (
+	"strongroom/vfs/meta"
+)
+
+const versionCols = `id, node_id, blob_key, size, sha256, mime_type, key_id, created_by, created_name, created, restored_from`
+
+func scanVersion(sc scanner) (*meta.Version, error) {
+	var v meta.Version
+	var created int64
+	err := sc.Scan(&v.ID, &v.NodeID, &v.BlobKey, &v.Size, &v.SHA256, &v.MIMEType, &v.KeyID,
+		&v.CreatedBy, &v.CreatedName, &created, &v.RestoredFrom)
+	if err != nil {
+		return nil, err
+	}
+	v.Created = fromNanos(created)
+	return &v, nil
+}
+
+// AddVersion inserts v and sets v.ID. It reports meta.ErrNotFound if
+// v.NodeID does not exist.
+func (t *tx) AddVersion(v *meta.Version) error {
+	var id int64
+	err := t.queryRow(`INSERT INTO versions
+			(node_id, blob_key, size, sha256, mime_type, key_id, created_by, created_name, created, restored_from)
+		SELECT ?, ?, ?, ?, ?, ?, ?, ?, ?, ?
+		WHERE EXISTS (SELECT 1 FROM nodes WHERE id = ?)
+		RETURNING id`,
+		v.NodeID, v.BlobKey, v.Size, v.SHA256, v.MIMEType, v.KeyID, v.CreatedBy, v.CreatedName,
+		nanos(v.Created), v.RestoredFrom, v.NodeID).Scan(&id)
+	if err != nil {
+		return err
+	}
+	v.ID = id
+	return nil
+}
+
+// Version returns the version id, or meta.ErrNotFound.
+func (t *tx) Version(id int64) (*meta.Version, error) {
+	return scanVersion(t.queryRow(`SELECT `+versionCols+` FROM versions WHERE id = ?`, id))
+}
+
+// Versions lists a node's versions, the most recently added first; none
+// for a node that has none or does not exist.
+func (t *tx) Versions(nodeID int64) ([]*meta.Version, error) {
+	return collect(t, scanVersion, `SELECT `+versionCols+` FROM versions
+		WHERE node_id = ? ORDER BY id DESC`, nodeID)
+}
+
+// BlobReferenced reports whether any version uses the blob key.
+func (t *tx) BlobReferenced(key string) (bool, error) {
+	return t.exists(`SELECT EXISTS (SELECT 1 FROM versions WHERE blob_key = ?)`, key)
+}
