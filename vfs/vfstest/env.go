@@ -19,8 +19,11 @@ type Env struct {
 	FS    *vfs.FS
 	Admin *vfs.Admin // acting as the CLI operator over the whole portal
 	Meta  meta.Store
-	Blobs blob.Store
-	Dir   string // scratch folder of the test
+	Blobs blob.Store // encrypting, as the filesystem uses it
+	Base  blob.Store // the store below the encryption
+	Dir   string     // scratch folder of the test
+
+	spec spec
 }
 
 // Both runs fn once over the embedded default and once over PostgreSQL

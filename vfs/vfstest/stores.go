@@ -21,20 +21,21 @@ import (
 	"strongroom/vfs/meta/sqlitemeta"
 )
 
+// A spec says which stores an Env uses, so that another process (a
+// crash test's child) can open the same ones.
+type spec struct {
+	Kind   string // "embedded" or "production"
+	Dir    string // scratch folder; the embedded stores live in it
+	Schema string // PostgreSQL schema
+	Prefix string // S3 key prefix
+	Key    string // master key, encoded
+}
+
 // Embedded returns a filesystem on the embedded default: SQLite and a
 // local folder in a temporary directory, with encryption at rest.
 func Embedded(t testing.TB) *Env {
 	t.Helper()
-	dir := t.TempDir()
-	m, err := sqlitemeta.Open(filepath.Join(dir, "strongroom.db"), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	b, err := diskblob.Open(filepath.Join(dir, "blobs"), &diskblob.Options{Create: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return newEnv(t, "embedded", dir, m, b)
+	return open(t, newSpec(t, "embedded"))
 }
 
 // Production returns a filesystem on PostgreSQL, in a schema of its own,
@@ -42,30 +43,52 @@ func Embedded(t testing.TB) *Env {
 // removed when the test ends.
 func Production(t testing.TB) *Env {
 	t.Helper()
-	pgURL, s3URL := testenv.Postgres(t), testenv.S3(t)
-	ctx := context.Background()
-	suffix := blob.NewKey()[:12]
-
-	schema := "vfstest_" + suffix
-	m, err := pgmeta.Open(ctx, pgURL, &pgmeta.Options{Schema: schema})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { dropSchema(t, pgURL, schema) })
-
-	b, err := s3blob.OpenURL(ctx, s3URL, &s3blob.Options{
-		CreateBucket: true, Prefix: "vfstest-" + suffix + "/",
-		Credentials: s3blob.CredentialsFromEnv(os.Getenv),
+	sp := newSpec(t, "production")
+	env := open(t, sp)
+	pgURL := testenv.Postgres(t)
+	t.Cleanup(func() {
+		emptyBlobs(env.Base.(*s3blob.Store))
+		dropSchema(t, pgURL, sp.Schema)
 	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { emptyBlobs(b) })
-	return newEnv(t, "production", t.TempDir(), m, b)
+	return env
 }
 
-func newEnv(t testing.TB, name, dir string, m meta.Store, base blob.Store) *Env {
+func newSpec(t testing.TB, kind string) spec {
 	key, err := cryptblob.GenerateKey()
+	if err != nil {
+		t.Fatal(err)
+	}
+	suffix := blob.NewKey()[:12]
+	return spec{Kind: kind, Dir: t.TempDir(), Schema: "vfstest_" + suffix, Prefix: "vfstest-" + suffix + "/", Key: key.Encode()}
+}
+
+// open opens the stores sp names, and closes them when the test ends.
+func open(t testing.TB, sp spec) *Env {
+	t.Helper()
+	var m meta.Store
+	var base blob.Store
+	var err error
+	if sp.Kind == "embedded" {
+		if m, err = sqlitemeta.Open(filepath.Join(sp.Dir, "strongroom.db"), nil); err != nil {
+			t.Fatal(err)
+		}
+		if base, err = diskblob.Open(filepath.Join(sp.Dir, "blobs"), &diskblob.Options{Create: true}); err != nil {
+			t.Fatal(err)
+		}
+	} else {
+		ctx := context.Background()
+		if m, err = pgmeta.Open(ctx, testenv.Postgres(t), &pgmeta.Options{Schema: sp.Schema}); err != nil {
+			t.Fatal(err)
+		}
+		base, err = s3blob.OpenURL(ctx, testenv.S3(t), &s3blob.Options{
+			CreateBucket: true, Prefix: sp.Prefix, Credentials: s3blob.CredentialsFromEnv(os.Getenv),
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	key, err := cryptblob.ParseKey(sp.Key)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -75,14 +98,13 @@ func newEnv(t testing.TB, name, dir string, m meta.Store, base blob.Store) *Env 
 	}
 	b := cryptblob.New(base, kr)
 	fs := vfs.New(m, b, &vfs.Options{KeyID: key.ID()})
-	// Closing the store on cleanup comes after every session's cleanup,
-	// which t.Cleanup runs first (last registered, first run).
+	// Registered before any session's cleanup, so it runs after them.
 	t.Cleanup(func() {
 		b.Close()
 		m.Close()
 	})
 	return &Env{
-		Name: name, FS: fs, Meta: m, Blobs: b, Dir: dir,
+		Name: sp.Kind, FS: fs, Meta: m, Blobs: b, Base: base, Dir: sp.Dir, spec: sp,
 		Admin: fs.Admin("cli:test", 0, vfs.SessionInfo{Protocol: "cli", SessionID: "vfstest"}),
 	}
 }
