@@ -158,3 +158,13 @@ func classify(err error) Kind {
 	}
 	return KindOther
 }
+
+// Record appends an audit record of something a protocol saw outside any
+// vfs operation: a limit reached, a connection refused, a request it
+// would not parse. user may be empty when no one had signed in.
+func (fs *FS) Record(ctx context.Context, info SessionInfo, user, op, reason string, outcome audit.Outcome) {
+	ev := &audit.Event{Time: fs.now(), User: user, Op: op, Protocol: info.Protocol,
+		RemoteAddr: info.RemoteAddr, SessionID: info.SessionID, Outcome: outcome, Reason: reason}
+	fs.appendAudit(ctx, audit.ChainFor(info.SessionID, fs.meta.AuditChains()), ev)
+	fs.metrics.operation(info.Protocol, op, outcome)
+}

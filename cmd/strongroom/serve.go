@@ -42,9 +42,13 @@ func cmdServe(ctx context.Context, c *cmdContext, args []string) error {
 	if err != nil {
 		return err
 	}
-	for flagValue, setting := range map[string]*string{sftpAddr: &cfg.SFTP.Addr, httpsAddr: &cfg.HTTPS.Addr, metricsAddr: &cfg.Metrics.Addr} {
-		if flagValue != "" {
-			*setting = flagValue
+	overrides := []struct {
+		flag    string
+		setting *string
+	}{{sftpAddr, &cfg.SFTP.Addr}, {httpsAddr, &cfg.HTTPS.Addr}, {metricsAddr, &cfg.Metrics.Addr}}
+	for _, o := range overrides {
+		if o.flag != "" {
+			*o.setting = o.flag
 		}
 	}
 	log, err := newLogger(c.io.err, cfg.Log)

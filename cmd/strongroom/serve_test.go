@@ -1,0 +1,147 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"net/http"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// syncBuffer is a bytes.Buffer safe to write from the server's goroutines
+// while the test reads it.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// startServe runs `strongroom serve` in-process on free loopback ports
+// and returns its log and a function that stops it and returns the exit
+// code.
+func startServe(t *testing.T, args ...string) (*syncBuffer, func() int) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	logs := &syncBuffer{}
+	done := make(chan int, 1)
+	all := append([]string{"serve", "--sftp-addr", "127.0.0.1:0", "--https-addr", "127.0.0.1:0", "--metrics-addr", "127.0.0.1:0"}, args...)
+	go func() {
+		done <- run(ctx, all, &stdio{in: strings.NewReader(""), out: logs, err: logs}, nil)
+	}()
+	stop := func() int {
+		cancel()
+		select {
+		case code := <-done:
+			return code
+		case <-time.After(time.Minute):
+			t.Fatal("serve did not stop within a minute of SIGTERM")
+			return -1
+		}
+	}
+	deadline := time.Now().Add(30 * time.Second)
+	for !strings.Contains(logs.String(), "strongroom started") {
+		select {
+		case code := <-done:
+			t.Fatalf("serve exited %d:\n%s", code, logs)
+		default:
+		}
+		if time.Now().After(deadline) {
+			stop()
+			t.Fatalf("serve did not start:\n%s", logs)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	return logs, stop
+}
+
+func addrOf(t *testing.T, logs, protocol string) string {
+	t.Helper()
+	m := regexp.MustCompile(`protocol=` + protocol + ` addr=(\S+)`).FindStringSubmatch(logs)
+	if m == nil {
+		t.Fatalf("no %s listener in the log:\n%s", protocol, logs)
+	}
+	return m[1]
+}
+
+// The embedded default starts with nothing configured, makes its keys and
+// certificate, serves metrics, and exits 0 on SIGTERM.
+func TestServeEmbedded(t *testing.T) {
+	dir := t.TempDir()
+	logs, stop := startServe(t, "--data", dir)
+	for _, f := range []string{"strongroom.db", "master.key", "tls_cert.pem", "tls_key.pem"} {
+		if _, err := os.Stat(filepath.Join(dir, f)); err != nil {
+			t.Errorf("first start made no %s: %v", f, err)
+		}
+	}
+	if fi, err := os.Stat(filepath.Join(dir, "master.key")); err == nil && fi.Mode().Perm() != 0o600 {
+		t.Errorf("master key mode %v, want 0600", fi.Mode().Perm())
+	}
+	resp, err := http.Get("http://" + addrOf(t, logs.String(), "metrics") + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var body bytes.Buffer
+	body.ReadFrom(resp.Body)
+	resp.Body.Close()
+	if !strings.Contains(body.String(), "go_goroutines") {
+		t.Errorf("metrics lack the Go runtime")
+	}
+	if code := stop(); code != exitOK {
+		t.Errorf("serve exited %d after SIGTERM, want 0:\n%s", code, logs)
+	}
+	if !strings.Contains(logs.String(), "draining") {
+		t.Errorf("no drain in the log:\n%s", logs)
+	}
+}
+
+// Bad stores at start are one clear line and exit 1, and nothing already
+// stored is touched.
+func TestServeBadStores(t *testing.T) {
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, "master.key"), []byte("not a key\n"), 0o600)
+	tests := []struct {
+		name string
+		args []string
+		env  []string
+		want string
+	}{
+		{"unreadable master key", []string{"--data", dir}, nil, "master key"},
+		{"unreachable S3", []string{"--data", t.TempDir(), "--blobs", "s3://b?endpoint=127.0.0.1:1&tls=false"}, nil, "127.0.0.1:1"},
+		{"bad blob URL", []string{"--data", t.TempDir(), "--blobs", "ftp://x"}, nil, "use s3://"},
+		{"wrong env key", []string{"--data", t.TempDir()}, []string{"STRONGROOM_ENCRYPTION_KEY=zzz"}, "STRONGROOM_ENCRYPTION_KEY"},
+		{"plain HTTP off loopback", []string{"--data", t.TempDir(), "--https-addr", ":0"}, []string{"STRONGROOM_HTTPS_PLAIN_HTTP=true"}, "loopback"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var out bytes.Buffer
+			args := append([]string{"serve", "--sftp-addr", "127.0.0.1:0", "--metrics-addr", ""}, tt.args...)
+			code := run(context.Background(), args, &stdio{in: strings.NewReader(""), out: &out, err: &out}, tt.env)
+			last := strings.TrimSpace(out.String())
+			if i := strings.LastIndex(last, "\n"); i >= 0 {
+				last = last[i+1:]
+			}
+			if code != exitFail || !strings.Contains(last, tt.want) {
+				t.Errorf("exit %d, last line %q; want exit 1 and %q", code, last, tt.want)
+			}
+		})
+	}
+	if b, _ := os.ReadFile(filepath.Join(dir, "master.key")); string(b) != "not a key\n" {
+		t.Errorf("a failed start changed the master key file")
+	}
+}
