@@ -122,8 +122,11 @@ type Lock struct {
 	Mine    bool // held by the session's user
 }
 
-// MaxLockTimeout is the longest a lock lasts between refreshes.
-const MaxLockTimeout = 24 * time.Hour
+// Bounds on a lock.
+const (
+	MaxLockTimeout    = 24 * time.Hour // the longest a lock lasts between refreshes
+	MaxLockOwnerBytes = 4096           // the owner XML a client gives
+)
 
 // ErrLocked is the cause of the error Lock returns when a lock another
 // holds (or an exclusive one of the same user) conflicts. The error's
@@ -169,6 +172,8 @@ func (s *Session) Lock(ctx context.Context, p string, opts LockOptions) (*Lock, 
 			return invalidf("a lock needs a token of at most 256 bytes")
 		case opts.Timeout <= 0 || opts.Timeout > MaxLockTimeout:
 			return invalidf("a lock's timeout must be between 1 second and %v", MaxLockTimeout)
+		case len(opts.Owner) > MaxLockOwnerBytes || !utf8.ValidString(opts.Owner):
+			return invalidf("a lock's owner may be at most %d bytes of UTF-8 text", MaxLockOwnerBytes)
 		}
 		if err := lockGate(tx); err != nil {
 			return err
@@ -182,7 +187,9 @@ func (s *Session) Lock(ctx context.Context, p string, opts LockOptions) (*Lock, 
 		// allowed to write it.
 		t, err := s.resolve(tx, p)
 		switch {
-		case errors.Is(err, ErrNotExist) && !errors.Is(err, errInvisible):
+		case errors.Is(err, ErrNotExist):
+			// A name taken by an item the user may not see is refused
+			// by createEmpty as a name they may not write.
 			if _, t, err = s.createEmpty(tx, p); err != nil {
 				return err
 			}
@@ -316,7 +323,8 @@ func covers(l *meta.Lock, pp string) bool {
 // Locks returns the current locks that cover the item at p, whether or
 // not it exists: those on p and the deep ones on the folders above it;
 // with below, also those on anything under p. Locks whose item has gone
-// are left out. The folder that holds p must be visible.
+// are left out, and an item the user may not see has none. The folder
+// that holds p must be visible.
 //
 // Like Stat, a successful call is not recorded; a refused one is.
 func (s *Session) Locks(ctx context.Context, p string, below bool) ([]*Lock, error) {
@@ -326,11 +334,17 @@ func (s *Session) Locks(ctx context.Context, p string, below bool) ([]*Lock, err
 		if err := s.refresh(tx); err != nil {
 			return err
 		}
-		if _, err := s.resolve(tx, p); errors.Is(err, ErrNotExist) && !errors.Is(err, errInvisible) {
+		// Rule: locks on an item the user may not see are not shown,
+		// even to say that it is locked.
+		_, err := s.resolve(tx, p)
+		switch {
+		case errors.Is(err, errInvisible):
+			return nil
+		case errors.Is(err, ErrNotExist):
 			if _, _, err := s.resolveParent(tx, p); err != nil {
 				return err
 			}
-		} else if err != nil {
+		case err != nil:
 			return err
 		}
 		held, err := tx.LocksAt(s.portalPath(p), below, s.fs.now())
@@ -588,4 +602,58 @@ func checkProp(p PropPatch) error {
 		return invalidf("a property's value may be at most %d bytes", MaxPropBytes)
 	}
 	return nil
+}
+
+// Reject records a request that the protocol refused before it became an
+// operation, for what it was (a malformed path, header or body), and
+// returns the KindInvalid error to answer with. op names the request and
+// reason says what was wrong, in words for the user; the reason is cut to
+// 512 bytes, since it may quote what the client sent.
+func (s *Session) Reject(ctx context.Context, op, reason string) error {
+	if len(reason) > 512 {
+		reason = strings.ToValidUTF8(reason[:512], "")
+	}
+	return s.finish(ctx, s.event(op, ""), "", invalidf("%s", reason))
+}
+
+// ClearLocks removes the locks left at and below p once nothing is at p:
+// those of an item that was just removed or moved away, which would
+// otherwise guard whatever is made at p next until they expire.
+//
+// Rule: it removes only locks whose item is gone, so anyone who may see
+// the folder that held p may clear them. It fails with KindExist if
+// something is at p.
+func (s *Session) ClearLocks(ctx context.Context, p string) error {
+	ev := s.event("lock.clear", p)
+	return s.do(ctx, ev, p, func(tx meta.Tx) error {
+		if err := lockGate(tx); err != nil {
+			return err
+		}
+		_, err := s.resolve(tx, p)
+		switch {
+		case err == nil:
+			return ErrExist
+		case errors.Is(err, errInvisible):
+			return nil // an item is there, but the user may not know it
+		case !errors.Is(err, ErrNotExist):
+			return err
+		}
+		if _, _, err := s.resolveParent(tx, p); err != nil {
+			return err
+		}
+		pp := s.portalPath(p)
+		held, err := tx.LocksAt(pp, true, s.fs.now())
+		if err != nil {
+			return err
+		}
+		for _, l := range held {
+			if l.Path != pp && !strings.HasPrefix(l.Path, pp+"/") {
+				continue // a deep lock on a folder above p
+			}
+			if err := tx.RemoveLock(l.Token); err != nil && !errors.Is(err, meta.ErrNotFound) {
+				return err
+			}
+		}
+		return nil
+	})
 }

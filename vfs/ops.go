@@ -11,9 +11,9 @@ import (
 
 // Stat describes the item at p.
 //
-// A successful stat is not recorded in the audit trail: clients stat
-// constantly, and what they learn is what a listing of the folder would
-// show, which is recorded. A refused stat is recorded.
+// Only a refused stat is recorded in the audit trail: clients stat
+// constantly, to learn what a listing of the folder, which is recorded,
+// would show, or whether a name they are about to create is free.
 func (s *Session) Stat(ctx context.Context, p string) (*FileInfo, error) {
 	var fi *FileInfo
 	err := s.fs.view(ctx, func(tx meta.Tx) error {
@@ -27,10 +27,13 @@ func (s *Session) Stat(ctx context.Context, p string) (*FileInfo, error) {
 		fi = newFileInfo(t.node, t.path, s.allowed(t))
 		return nil
 	})
-	if err != nil {
+	switch {
+	case err == nil:
+		return fi, nil
+	case errors.Is(err, errInvisible) || classify(err) == KindPermission:
 		return nil, s.finish(ctx, s.event("stat", p), p, err)
 	}
-	return fi, nil
+	return nil, &Error{Op: "stat", Path: p, User: s.user.Name, Kind: classify(err), Err: err}
 }
 
 // ListOptions page a listing. Entries come sorted by name, compared as

@@ -84,7 +84,7 @@ func cmdServe(ctx context.Context, c *cmdContext, args []string) error {
 		},
 	})
 
-	listeners, err := protocolListeners(cfg, fs, log)
+	listeners, err := protocolListeners(cfg, fs, reg, log)
 	if err != nil {
 		return err
 	}

@@ -177,6 +177,7 @@ func (pr *packetReader) next() error {
 		pr.buf = make([]byte, 4+int(n))
 	}
 	pr.buf = pr.buf[:4+n]
+	copy(pr.buf, hdr[:])
 	if _, err := io.ReadFull(pr.r, pr.buf[4:]); err != nil {
 		if err == io.EOF {
 			err = io.ErrUnexpectedEOF

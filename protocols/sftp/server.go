@@ -85,6 +85,17 @@ type Server struct {
 	handshakes int            // connections not yet signed in
 	draining   bool
 	wg         sync.WaitGroup // one per connection
+
+	// hook, if set before Serve, is told of events tests wait for:
+	// "upload" when an upload receives its first write, "closed" when a
+	// connection has ended.
+	hook func(event string)
+}
+
+func (s *Server) event(name string) {
+	if s.hook != nil {
+		s.hook(name)
+	}
 }
 
 // New returns a Server over fs that proves its identity with hostKeys
@@ -200,6 +211,7 @@ func (s *Server) start(nc net.Conn) {
 		s.mu.Lock()
 		delete(s.conns, c)
 		s.mu.Unlock()
+		s.event("closed")
 	}()
 }
 

@@ -29,7 +29,7 @@ type header struct {
 
 func (h *header) len() int64 { return int64(len(h.raw)) }
 
-// authenticated returns the part of the header that is bound to the data
+// additionalData returns the part of the header that is bound to the data
 // key as additional data, with the object's key.
 func (h *header) additionalData(key string) []byte {
 	n := fixedLen + len(h.keyID)

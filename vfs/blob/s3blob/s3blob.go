@@ -133,9 +133,7 @@ func (s *Store) checkBucket(ctx context.Context, create bool) error {
 	// bucket were missing). A GET's answer names the reason.
 	var resp minio.ErrorResponse
 	if err == nil || errors.As(err, &resp) {
-		core := minio.Core{Client: s.client}
-		_, err = core.ListObjectsV2(s.bucket, s.prefix, "", "", "", 1)
-		if err == nil {
+		if err = s.listOne(ctx); err == nil {
 			return nil
 		}
 	}
@@ -147,8 +145,7 @@ func (s *Store) checkBucket(ctx context.Context, create bool) error {
 		// Another node may have created it meanwhile; or someone else
 		// owns a bucket of that name, and the GET says so.
 		if c := code(err); c == "BucketAlreadyOwnedByYou" || c == "BucketAlreadyExists" {
-			core := minio.Core{Client: s.client}
-			if _, err = core.ListObjectsV2(s.bucket, s.prefix, "", "", "", 1); err == nil {
+			if err = s.listOne(ctx); err == nil {
 				return nil
 			}
 		}
@@ -170,6 +167,16 @@ func (s *Store) checkBucket(ctx context.Context, create bool) error {
 	default:
 		return fmt.Errorf("s3blob: cannot reach %s: check the endpoint and whether it uses TLS: %w", where, err)
 	}
+}
+
+// listOne lists at most one object under the prefix, for the error a GET
+// is answered with.
+func (s *Store) listOne(ctx context.Context) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel() // ends the listing after the first answer
+	opts := minio.ListObjectsOptions{Prefix: s.prefix, MaxKeys: 1}
+	obj := <-s.client.ListObjects(ctx, s.bucket, opts)
+	return obj.Err // nil also when the channel closed: nothing to list
 }
 
 // S3 error codes that mean the credentials are wrong, or lack a right.

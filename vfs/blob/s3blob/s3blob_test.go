@@ -2,7 +2,6 @@ package s3blob_test
 
 import (
 	"context"
-	"errors"
 	"net/url"
 	"os"
 	"strings"
@@ -211,14 +210,6 @@ func TestOpenErrors(t *testing.T) {
 				}
 			}
 		})
-	}
-}
-
-func TestReadMissingBucket(t *testing.T) {
-	s := open(t, nil)
-	_, err := blobtest.Get(s, blob.NewKey(), 0, -1)
-	if !errors.Is(err, blob.ErrNotExist) {
-		t.Errorf("read of a missing key: %v, want ErrNotExist", err)
 	}
 }
 

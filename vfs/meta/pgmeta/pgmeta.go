@@ -95,7 +95,7 @@ func Open(ctx context.Context, url string, opts *Options) (*sqlmeta.Store, error
 			return nil, fmt.Errorf("pgmeta: creating schema %q: %w", o.Schema, err)
 		}
 	}
-	store, err := sqlmeta.New(ctx, db, db, Dialect(), &sqlmeta.Options{AuditChains: o.AuditChains})
+	store, err := sqlmeta.New(ctx, db, db, dialect(), &sqlmeta.Options{AuditChains: o.AuditChains})
 	if err != nil {
 		return nil, fmt.Errorf("pgmeta: database %q on %s: %w", cfg.Database, hostPort(cfg), err)
 	}
@@ -131,8 +131,8 @@ func hostPort(cfg *pgx.ConnConfig) string {
 	return net.JoinHostPort(cfg.Host, strconv.Itoa(int(cfg.Port)))
 }
 
-// Dialect returns what sqlmeta needs to know of PostgreSQL.
-func Dialect() sqlmeta.Dialect {
+// dialect returns what sqlmeta needs to know of PostgreSQL.
+func dialect() sqlmeta.Dialect {
 	migs, err := fs.Sub(migrationFiles, "migrations")
 	if err != nil {
 		panic(err) // the embedded folder is there at build time

@@ -5,11 +5,15 @@ import (
 	"crypto/rand"
 	"database/sql"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"net"
 	"net/url"
+	"slices"
 	"strings"
+	"sync"
 	"testing"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/stdlib"
@@ -206,5 +210,178 @@ func TestOpenErrors(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// holdOpen runs fn in an Update in a goroutine of its own and keeps the
+// transaction open, after fn returns, until release is called. It returns
+// once fn has returned; the Update's result arrives on done.
+func holdOpen(t *testing.T, s meta.Store, fn func(meta.Tx) error) (release func(), done <-chan error) {
+	t.Helper()
+	ran, hold, result := make(chan error, 1), make(chan struct{}), make(chan error, 1)
+	var once sync.Once
+	release = func() { once.Do(func() { close(hold) }) }
+	t.Cleanup(release) // before the store closes
+	go func() {
+		result <- s.Update(context.Background(), func(tx meta.Tx) error {
+			err := fn(tx)
+			ran <- err
+			if err != nil {
+				return err
+			}
+			<-hold
+			return nil
+		})
+	}()
+	if err := <-ran; err != nil {
+		t.Fatalf("the transaction held open: %v", err)
+	}
+	return release, result
+}
+
+// start runs fn in an Update in a goroutine of its own; its result
+// arrives on the channel returned.
+func start(s meta.Store, fn func(meta.Tx) error) <-chan error {
+	result := make(chan error, 1)
+	go func() { result <- s.Update(context.Background(), fn) }()
+	return result
+}
+
+// waitBlocked returns once a backend waits for a lock while running a
+// statement that contains marker, and fails the test if done delivers
+// first: the transaction under test finished instead of waiting.
+func waitBlocked(t *testing.T, raw *sql.DB, marker string, done <-chan error) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
+	defer cancel()
+	for ctx.Err() == nil {
+		select {
+		case err := <-done:
+			t.Fatalf("the second transaction finished (error %v) while the first held its locks; want it to wait", err)
+		default:
+		}
+		var n int
+		err := raw.QueryRowContext(ctx, `SELECT COUNT(*) FROM pg_stat_activity
+			WHERE wait_event_type = 'Lock' AND pid <> pg_backend_pid() AND position($1 in query) > 0`, marker).Scan(&n)
+		if err == nil && n > 0 {
+			return
+		}
+	}
+	t.Fatalf("the second transaction neither finished nor waited for a lock in 30s")
+}
+
+// TestDeleteAgainstCreate checks the row locks that keep a node from
+// being left live in a folder a concurrent transaction deletes, in
+// either order. (SQLite runs one writer at a time, so there the question
+// does not arise.)
+func TestDeleteAgainstCreate(t *testing.T) {
+	setup := func(t *testing.T) (meta.Store, *sql.DB, *meta.Node, *meta.Node) {
+		dbURL := testenv.Postgres(t)
+		schema := newSchema(t, dbURL)
+		s := openSchema(t, dbURL, schema, 0)
+		top := &meta.Node{ParentID: meta.RootID, Name: "top", IsDir: true}
+		sub := &meta.Node{Name: "sub", IsDir: true}
+		err := s.Update(t.Context(), func(tx meta.Tx) error {
+			if err := tx.CreateNode(top); err != nil {
+				return err
+			}
+			sub.ParentID = top.ID
+			return tx.CreateNode(sub)
+		})
+		if err != nil {
+			t.Fatalf("Update: %v", err)
+		}
+		return s, rawDB(t, dbURL, schema), top, sub
+	}
+
+	t.Run("create first", func(t *testing.T) {
+		s, raw, top, sub := setup(t)
+		late := &meta.Node{ParentID: sub.ID, Name: "late"}
+		release, created := holdOpen(t, s, func(tx meta.Tx) error { return tx.CreateNode(late) })
+		deleted := start(s, func(tx meta.Tx) error { return tx.DeleteNode(top.ID, time.Unix(1, 0)) })
+		waitBlocked(t, raw, "FOR UPDATE) locked", deleted)
+		release()
+		if err := <-created; err != nil {
+			t.Fatalf("create: %v", err)
+		}
+		if err := <-deleted; err != nil {
+			t.Fatalf("delete: %v", err)
+		}
+		err := s.View(t.Context(), func(tx meta.Tx) error {
+			n, err := tx.Node(late.ID)
+			if err == nil && !n.Deleted {
+				t.Errorf("node created in the folder while it was being deleted: got live, want deleted with it")
+			}
+			return err
+		})
+		if err != nil {
+			t.Fatalf("View: %v", err)
+		}
+	})
+
+	t.Run("delete first", func(t *testing.T) {
+		s, raw, top, sub := setup(t)
+		release, deleted := holdOpen(t, s, func(tx meta.Tx) error { return tx.DeleteNode(top.ID, time.Unix(1, 0)) })
+		created := start(s, func(tx meta.Tx) error { return tx.CreateNode(&meta.Node{ParentID: sub.ID, Name: "late"}) })
+		waitBlocked(t, raw, "FOR KEY SHARE", created)
+		release()
+		if err := <-deleted; err != nil {
+			t.Fatalf("delete: %v", err)
+		}
+		if err := <-created; !errors.Is(err, meta.ErrNotFound) {
+			t.Errorf("create in a folder deleted meanwhile: got %v, want %v", err, meta.ErrNotFound)
+		}
+	})
+}
+
+// TestCrossedMoves makes two folder moves at once that together would
+// cut a cycle off from the root: with a/w and z/y, a goes below y while z
+// goes below w. They lock no row in common, so only the advisory lock
+// makes the second wait, and then see the first and be refused.
+func TestCrossedMoves(t *testing.T) {
+	dbURL := testenv.Postgres(t)
+	schema := newSchema(t, dbURL)
+	s := openSchema(t, dbURL, schema, 0)
+	raw := rawDB(t, dbURL, schema)
+	nodes := map[string]*meta.Node{}
+	err := s.Update(t.Context(), func(tx meta.Tx) error {
+		for _, p := range [][2]string{{"", "a"}, {"a", "w"}, {"", "z"}, {"z", "y"}} {
+			parent := int64(meta.RootID)
+			if p[0] != "" {
+				parent = nodes[p[0]].ID
+			}
+			n := &meta.Node{ParentID: parent, Name: p[1], IsDir: true}
+			if err := tx.CreateNode(n); err != nil {
+				return err
+			}
+			nodes[p[1]] = n
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatalf("Update: %v", err)
+	}
+	a, w, z, y := nodes["a"], nodes["w"], nodes["z"], nodes["y"]
+
+	release, first := holdOpen(t, s, func(tx meta.Tx) error { return tx.MoveNode(a.ID, y.ID, "a") })
+	second := start(s, func(tx meta.Tx) error { return tx.MoveNode(z.ID, w.ID, "z") })
+	waitBlocked(t, raw, "pg_advisory_xact_lock", second)
+	release()
+	if err := <-first; err != nil {
+		t.Fatalf("first move: %v", err)
+	}
+	if err := <-second; err == nil {
+		t.Errorf("second move, into a folder the first put below it: got no error, want one")
+	}
+
+	err = s.View(t.Context(), func(tx meta.Tx) error {
+		up, err := tx.Ancestors(w.ID)
+		if want := []int64{meta.RootID, z.ID, y.ID, a.ID}; err == nil && !slices.Equal(up, want) {
+			t.Errorf("Ancestors(w): got %v, want %v", up, want)
+		}
+		return err
+	})
+	if err != nil {
+		t.Fatalf("View: %v", err)
 	}
 }

@@ -81,11 +81,7 @@ func Open(path string, opts *Options) (*sqlmeta.Store, error) {
 		return nil, err
 	}
 
-	busy := strconv.FormatInt(o.BusyTimeout.Milliseconds(), 10)
-	w, err := sql.Open("sqlite", dsn(abs, url.Values{
-		"_pragma": {"busy_timeout(" + busy + ")", "foreign_keys(1)", "journal_mode(WAL)", "synchronous(FULL)"},
-		"_txlock": {"immediate"},
-	}))
+	w, err := sql.Open("sqlite", writeDSN(abs, o.BusyTimeout))
 	if err != nil {
 		return nil, fmt.Errorf("sqlitemeta: %w", err)
 	}
@@ -100,9 +96,7 @@ func Open(path string, opts *Options) (*sqlmeta.Store, error) {
 		return nil, fmt.Errorf("sqlitemeta: opening %s: %w", abs, err)
 	}
 
-	r, err := sql.Open("sqlite", dsn(abs, url.Values{
-		"_pragma": {"busy_timeout(" + busy + ")", "query_only(1)"},
-	}))
+	r, err := sql.Open("sqlite", readDSN(abs, o.BusyTimeout))
 	if err != nil {
 		w.Close()
 		return nil, fmt.Errorf("sqlitemeta: %w", err)
@@ -110,11 +104,32 @@ func Open(path string, opts *Options) (*sqlmeta.Store, error) {
 	r.SetMaxOpenConns(o.Readers)
 	r.SetMaxIdleConns(o.Readers)
 
-	store, err := sqlmeta.New(context.Background(), w, r, Dialect(), &sqlmeta.Options{AuditChains: o.AuditChains})
+	store, err := sqlmeta.New(context.Background(), w, r, dialect(), &sqlmeta.Options{AuditChains: o.AuditChains})
 	if err != nil {
 		return nil, fmt.Errorf("sqlitemeta: opening %s: %w", abs, err)
 	}
 	return store, nil
+}
+
+// writeDSN names the write connection to the file at the absolute path
+// abs: durable commits in WAL mode, foreign keys enforced, and the write
+// lock taken when a transaction begins (waiting for it under the busy
+// timeout), so that no transaction fails halfway, where it turns from
+// reading to writing, because another process wrote meanwhile.
+func writeDSN(abs string, busy time.Duration) string {
+	return dsn(abs, url.Values{
+		"_pragma": {busyPragma(busy), "foreign_keys(1)", "journal_mode(WAL)", "synchronous(FULL)"},
+		"_txlock": {"immediate"},
+	})
+}
+
+// readDSN names a connection for View transactions, which refuses writes.
+func readDSN(abs string, busy time.Duration) string {
+	return dsn(abs, url.Values{"_pragma": {busyPragma(busy), "query_only(1)"}})
+}
+
+func busyPragma(d time.Duration) string {
+	return "busy_timeout(" + strconv.FormatInt(d.Milliseconds(), 10) + ")"
 }
 
 // dsn makes the driver's name for the file at the absolute path abs: a
@@ -146,8 +161,8 @@ func createPrivate(path string) error {
 	return nil
 }
 
-// Dialect returns what sqlmeta needs to know of SQLite.
-func Dialect() sqlmeta.Dialect {
+// dialect returns what sqlmeta needs to know of SQLite.
+func dialect() sqlmeta.Dialect {
 	migs, err := fs.Sub(migrationFiles, "migrations")
 	if err != nil {
 		panic(err) // the embedded folder is there at build time

@@ -70,11 +70,11 @@ func (t *tx) AppendAudit(chain int, e *audit.Event) error {
 // On PostgreSQL, ids are taken when records are inserted, not when they
 // commit, so a reader paging with AfterID may pass over a record whose
 // transaction commits after a later one.
-// TODO: a consumer that follows the trail as an outbox by AfterID can
-// miss records this way. Fix: have it re-read a window behind its last
-// id, or order records by commit with a sequence taken under the chain
-// head's lock and a per-chain cursor.
 func (t *tx) AuditEvents(f meta.AuditFilter, fn func(*audit.Event) error) error {
+	// TODO: a consumer that follows the trail as an outbox by AfterID
+	// misses records that way. Fix: have it re-read a window behind its
+	// last id, or follow each chain by position (chain, seq), which is
+	// taken under the head's lock and so grows in commit order.
 	var where []string
 	var args []any
 	if f.User != "" {

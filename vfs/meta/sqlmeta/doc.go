@@ -28,9 +28,15 @@
 // Write transactions run at the database's default isolation: on SQLite
 // they are serializable because there is one writer at a time; on
 // PostgreSQL they run at READ COMMITTED, and the statements that must not
-// interleave take row locks (the head of an audit chain, the parent a node
-// is created in, the subtree being deleted or moved). Read transactions
-// run at Dialect.ReadIsolation, so that one View sees one snapshot.
+// interleave take row locks (the head of an audit chain, the folder a
+// node is created or moved into, the subtree being deleted, the node being
+// moved), and moves of folders take turns on an advisory lock. Read
+// transactions run at Dialect.ReadIsolation, so that one View sees one
+// snapshot.
+//
+// Plain reads in a PostgreSQL write transaction lock nothing, so a caller
+// that reads, decides and then writes may decide on a state that has
+// changed by the time it writes. On SQLite it cannot have changed.
 //
 // # Errors
 //

@@ -46,6 +46,11 @@ func (t *tx) Child(parent int64, name string) (*meta.Node, error) {
 // their names, on the index that also keeps live names unique. A parent
 // that does not exist has no children.
 func (t *tx) Children(parent int64, after string, limit int) ([]*meta.Node, error) {
+	// TODO: on PostgreSQL, a folder that grew fast (a bulk upload) before
+	// autovacuum analyzed nodes may be paged by reading and sorting all of
+	// it: 35 to 60 ms instead of 2 ms for a page of 1000 from a folder of
+	// 100,000. Fix: ANALYZE nodes after bulk imports, or a lower
+	// autovacuum_analyze_scale_factor for nodes in a migration.
 	q := `SELECT ` + nodeCols + ` FROM nodes
 		WHERE parent_id = ? AND NOT deleted AND name > ? ORDER BY name`
 	args := []any{parent, after}

@@ -62,7 +62,19 @@ func New(ctx context.Context, writeDB, readDB *sql.DB, d Dialect, opts *Options)
 // connection on SQLite, which it never gets: it hangs until ctx is done.
 // A nested View does not hang, but sees the database as it was before
 // the outer transaction.
+//
+// On PostgreSQL the transaction runs at READ COMMITTED and what fn reads
+// is not locked, so a check followed by a write may act on a state that
+// another transaction changed in between; on SQLite it cannot.
 func (s *Store) Update(ctx context.Context, fn func(meta.Tx) error) error {
+	// TODO: the race above bites vfs on PostgreSQL: removing a folder
+	// after HasChildren found it empty also deletes a file that another
+	// session created in it between the two calls, a session that was
+	// told its upload succeeded. Fix: a NodeTx method that locks a node
+	// for the rest of the transaction (SELECT ... FOR UPDATE), which vfs
+	// calls before such checks; or SERIALIZABLE write transactions, at
+	// the cost of ErrConflict retries whenever two sessions share an
+	// audit chain.
 	sqlTx, err := s.w.BeginTx(ctx, nil)
 	if err != nil {
 		return s.classify(err)

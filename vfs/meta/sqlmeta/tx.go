@@ -115,11 +115,12 @@ func collect[T any](t *tx, scan func(scanner) (T, error), q string, args ...any)
 	return out, t.s.classify(rows.Err())
 }
 
+// BUG(sqlmeta): Times before 1678 or after 2262 do not fit in int64
+// nanoseconds; they are stored wrapped around and read back as other
+// times. Clients may set such modification times; vfs should clamp them.
+
 // nanos is how a time is stored: nanoseconds since the Unix epoch, and 0
 // for the zero time.
-//
-// BUG(sqlmeta): times before 1678 or after 2262 do not fit in nanoseconds
-// and are stored wrapped around; they read back as other times.
 func nanos(t time.Time) int64 {
 	if t.IsZero() {
 		return 0

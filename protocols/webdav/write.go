@@ -1,0 +1,218 @@
+package webdav
+
+import (
+	"errors"
+	"io"
+	"net/http"
+	"time"
+
+	"strongroom/vfs"
+)
+
+// putBuffer is the size of the reads that stream a PUT's body.
+const putBuffer = 256 << 10
+
+// maxDiscard bounds how much of a discarded macOS file's body is read; a
+// longer body is left for the server to cut off.
+const maxDiscard = 1 << 20
+
+// put streams the body into a new version of the file, committed when
+// the body is complete and aborted if it breaks off.
+func (q *request) put() (int, error) {
+	if q.r.Header.Get("Content-Range") != "" {
+		return q.reject(errorf("a PUT with Content-Range (a partial write) is not supported"))
+	}
+	switch q.h.macOSPolicy(q.path) {
+	case MacOSHide:
+		io.Copy(io.Discard, io.LimitReader(q.r.Body, maxDiscard))
+		return http.StatusCreated, nil
+	case MacOSRefuse:
+		return http.StatusForbidden, statusErrorf(http.StatusForbidden, "macOS metadata files are not stored here")
+	}
+	if q.dir {
+		return http.StatusMethodNotAllowed, statusErrorf(http.StatusMethodNotAllowed, "a URL that ends in a slash names a folder, which has no content to put")
+	}
+	if err := q.checkIf(); err != nil {
+		return statusOf(err), err
+	}
+	fi, err := q.sess.Stat(q.ctx, q.path)
+	exists := err == nil
+	switch {
+	case exists && fi.IsDir():
+		return http.StatusMethodNotAllowed, statusErrorf(http.StatusMethodNotAllowed, "a folder has no content to put")
+	case err != nil && !errors.Is(err, vfs.ErrNotExist) && !errors.Is(err, vfs.ErrNotDir):
+		return statusOf(err), err
+	}
+	tag := ""
+	if exists {
+		tag = etag(fi)
+	}
+	if status := preconditions(q.r, exists, tag, modTime(fi)); status != 0 {
+		return status, statusErrorf(status, "the conditional headers do not hold")
+	}
+	if err := q.checkLocks(q.path, false); err != nil {
+		return statusOf(err), err
+	}
+	if !exists {
+		if err := q.checkLocks(parentOf(q.path), false); err != nil {
+			return statusOf(err), err
+		}
+	}
+
+	// An empty body makes an empty file with no version, so that the
+	// write Windows and Finder send next is the file's first version.
+	buf := make([]byte, putBuffer)
+	n, rerr := io.ReadFull(q.r.Body, buf)
+	switch {
+	case rerr == io.EOF && !exists:
+		if _, err := q.sess.CreateEmpty(q.ctx, q.path); err != nil {
+			return putStatus(err), err
+		}
+		return http.StatusCreated, nil
+	case rerr == io.EOF && fi.VersionID() == "":
+		return http.StatusNoContent, nil // empty already
+	case rerr != nil && rerr != io.EOF && rerr != io.ErrUnexpectedEOF:
+		return http.StatusBadRequest, errClientGone
+	}
+
+	opts := &vfs.CreateOptions{Exclusive: q.r.Header.Get("If-None-Match") == "*"}
+	if v := q.r.Header.Get("If-Match"); v != "" && v != "*" && exists {
+		opts.IfVersion = fi.VersionID()
+	}
+	u, err := q.sess.Create(q.ctx, q.path, opts)
+	if err != nil {
+		return putStatus(err), err
+	}
+	defer u.Abort()
+	for {
+		if n > 0 {
+			if _, err := u.Write(buf[:n]); err != nil {
+				return statusOf(err), err
+			}
+		}
+		if rerr != nil {
+			break
+		}
+		n, rerr = io.ReadFull(q.r.Body, buf)
+		if rerr != nil && rerr != io.EOF && rerr != io.ErrUnexpectedEOF {
+			return http.StatusBadRequest, errClientGone
+		}
+	}
+	nfi, err := u.Commit(q.ctx)
+	if err != nil {
+		return putStatus(err), err
+	}
+	q.w.Header().Set("ETag", etag(nfi))
+	if exists {
+		return http.StatusNoContent, nil
+	}
+	return http.StatusCreated, nil
+}
+
+// putStatus answers a failed Create or Commit: a missing folder is 409
+// (RFC 4918 section 9.7.1), a lost condition 412.
+func putStatus(err error) int {
+	switch vfs.KindOf(err) {
+	case vfs.KindNotExist, vfs.KindNotDir:
+		return http.StatusConflict
+	case vfs.KindExist, vfs.KindConflict:
+		return http.StatusPreconditionFailed
+	}
+	return statusOf(err)
+}
+
+func modTime(fi *vfs.FileInfo) time.Time {
+	if fi == nil {
+		return time.Time{}
+	}
+	return fi.ModTime()
+}
+
+// mkcol makes a folder.
+func (q *request) mkcol() (int, error) {
+	if q.r.ContentLength > 0 || (q.r.ContentLength < 0 && hasBody(q.r)) {
+		return http.StatusUnsupportedMediaType, statusErrorf(http.StatusUnsupportedMediaType, "MKCOL takes no body")
+	}
+	if q.h.hidden(q.path) {
+		return http.StatusForbidden, statusErrorf(http.StatusForbidden, "macOS metadata names are not used for folders here")
+	}
+	if q.path == "/" {
+		return http.StatusMethodNotAllowed, statusErrorf(http.StatusMethodNotAllowed, "the folder exists")
+	}
+	if err := q.checkIf(); err != nil {
+		return statusOf(err), err
+	}
+	if err := q.checkLocks(parentOf(q.path), false); err != nil {
+		return statusOf(err), err
+	}
+	err := q.sess.Mkdir(q.ctx, q.path)
+	switch vfs.KindOf(err) {
+	case vfs.KindExist:
+		return http.StatusMethodNotAllowed, err
+	case vfs.KindNotExist, vfs.KindNotDir:
+		return http.StatusConflict, err
+	}
+	if err != nil {
+		return statusOf(err), err
+	}
+	return http.StatusCreated, nil
+}
+
+// hasBody reports whether a request of unknown length sends any body.
+func hasBody(r *http.Request) bool {
+	var b [1]byte
+	n, _ := io.ReadFull(r.Body, b[:])
+	return n > 0
+}
+
+// delete removes a file or a folder with all it holds.
+func (q *request) delete() (int, error) {
+	switch q.h.macOSPolicy(q.path) {
+	case MacOSHide:
+		return http.StatusNoContent, nil
+	case MacOSRefuse:
+		return http.StatusNotFound, statusErrorf(http.StatusNotFound, "not found")
+	}
+	if err := q.checkIf(); err != nil {
+		return statusOf(err), err
+	}
+	fi, err := q.sess.Stat(q.ctx, q.path)
+	if err != nil {
+		return statusOf(err), err
+	}
+	if d := q.r.Header.Get("Depth"); fi.IsDir() && d != "" && d != "infinity" {
+		return q.reject(errorf("a folder is deleted with everything in it: Depth must be infinity"))
+	}
+	if status := preconditions(q.r, true, etag(fi), fi.ModTime()); status != 0 {
+		return status, statusErrorf(status, "the conditional headers do not hold")
+	}
+	locks, err := q.locksOn(q.path, true)
+	if err != nil {
+		return statusOf(err), err
+	}
+	if err := q.checkLocks(parentOf(q.path), false); err != nil {
+		return statusOf(err), err
+	}
+	if err := q.sess.Remove(q.ctx, q.path, fi.IsDir()); err != nil {
+		return statusOf(err), err
+	}
+	q.clearLocks(q.path, locks)
+	return http.StatusNoContent, nil
+}
+
+// clearLocks removes the locks left at and below p by an item just
+// removed or moved away, if locks (as found before) has any there. The
+// change is done by then, so a failure here is only logged; the locks
+// expire in time.
+func (q *request) clearLocks(p string, locks []*vfs.Lock) {
+	left := false
+	for _, l := range locks {
+		left = left || (l.Root != "" && within(l.Root, p))
+	}
+	if !left {
+		return
+	}
+	if err := q.sess.ClearLocks(q.ctx, p); err != nil && !errors.Is(err, vfs.ErrExist) {
+		q.h.log.Warn("stale locks left", "path", p, "user", q.sess.User().Name, "err", err)
+	}
+}
