@@ -101,7 +101,7 @@ func (s *Session) copyTree(tx meta.Tx, n, dir *meta.Node, name string, budget *i
 			return 0, fmt.Errorf("current version of %q: %w", n.Name, err)
 		}
 		nv := *v
-		nv.ID, nv.NodeID, nv.CreatedBy, nv.CreatedName, nv.Created, nv.RestoredFrom = 0, c.ID, s.user.ID, s.user.Name, now, 0
+		nv.ID, nv.NodeID, nv.CreatedBy, nv.CreatedName, nv.Created, nv.RestoredFrom = 0, c.ID, s.uid, s.name, now, 0
 		if err := tx.AddVersion(&nv); err != nil {
 			return 0, err
 		}

@@ -215,7 +215,7 @@ func (f *File) Close() error {
 }
 
 func (f *File) errorf(kind Kind, err error) error {
-	return &Error{Op: "read", Path: f.info.path, User: f.s.user.Name, Kind: kind, Err: err}
+	return &Error{Op: "read", Path: f.info.path, User: f.s.name, Kind: kind, Err: err}
 }
 
 // Versions lists the versions of the file at p, newest first.
@@ -272,7 +272,7 @@ func (s *Session) Restore(ctx context.Context, p, versionID string) (*FileInfo, 
 		if !s.allowed(t).Has(policy.Write) {
 			return deny("write")
 		}
-		v, err := restoreVersion(tx, t.node, id, s.user.ID, s.user.Name, s.fs.now())
+		v, err := restoreVersion(tx, t.node, id, s.uid, s.name, s.fs.now())
 		if err != nil {
 			return err
 		}

@@ -33,7 +33,7 @@ func (s *Session) Stat(ctx context.Context, p string) (*FileInfo, error) {
 	case errors.Is(err, errInvisible) || classify(err) == KindPermission:
 		return nil, s.finish(ctx, s.event("stat", p), p, err)
 	}
-	return nil, &Error{Op: "stat", Path: p, User: s.user.Name, Kind: classify(err), Err: err}
+	return nil, &Error{Op: "stat", Path: p, User: s.name, Kind: classify(err), Err: err}
 }
 
 // ListOptions page a listing. Entries come sorted by name, compared as
@@ -311,7 +311,7 @@ func (s *Session) Usage(ctx context.Context) (used, quota int64, err error) {
 		if err := s.refresh(tx); err != nil {
 			return err
 		}
-		u, err := tx.User(s.user.ID)
+		u, err := tx.User(s.uid)
 		if err != nil {
 			return err
 		}
@@ -319,7 +319,7 @@ func (s *Session) Usage(ctx context.Context) (used, quota int64, err error) {
 		return nil
 	})
 	if err != nil {
-		return 0, 0, &Error{Op: "usage", User: s.user.Name, Kind: classify(err), Err: err}
+		return 0, 0, &Error{Op: "usage", User: s.name, Kind: classify(err), Err: err}
 	}
 	return used, quota, nil
 }

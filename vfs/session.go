@@ -21,7 +21,9 @@ import (
 type Session struct {
 	fs    *FS
 	info  SessionInfo
-	chain int // the audit chain this session's records go to
+	chain int    // the audit chain this session's records go to
+	uid   int64  // the user's id and name, which never change
+	name  string // (the rest of the user is reloaded: see refresh)
 
 	mu       sync.Mutex
 	user     *policy.User
@@ -43,7 +45,7 @@ func (fs *FS) NewSession(ctx context.Context, userName string, info SessionInfo)
 		if err != nil {
 			return err
 		}
-		s.user = u
+		s.user, s.uid, s.name = u, u.ID, u.Name
 		return s.reload(tx)
 	})
 	if err != nil {
@@ -99,9 +101,9 @@ func (s *Session) refresh(tx meta.Tx) error {
 	if current {
 		return nil
 	}
-	u, err := tx.User(s.user.ID)
+	u, err := tx.User(s.uid)
 	if errors.Is(err, meta.ErrNotFound) {
-		return &Error{Op: "session", User: s.user.Name, Kind: KindPermission, Err: errors.New("user was removed")}
+		return &Error{Op: "session", User: s.name, Kind: KindPermission, Err: errors.New("user was removed")}
 	}
 	if err != nil {
 		return err
@@ -297,7 +299,7 @@ func (s *Session) event(op, p string) *audit.Event {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return &audit.Event{
-		Time: s.fs.now(), Tenant: s.tenant, User: s.user.Name, Op: op,
+		Time: s.fs.now(), Tenant: s.tenant, User: s.name, Op: op,
 		Protocol: s.info.Protocol, RemoteAddr: s.info.RemoteAddr,
 		SessionID: s.info.SessionID, Outcome: audit.OK,
 	}

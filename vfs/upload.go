@@ -126,7 +126,7 @@ func (s *Session) Create(ctx context.Context, p string, opts *CreateOptions) (*U
 }
 
 func (u *Upload) setQuota(tx meta.Tx) error {
-	usr, err := tx.User(u.s.user.ID)
+	usr, err := tx.User(u.s.uid)
 	if err != nil {
 		return err
 	}
@@ -279,7 +279,7 @@ func (u *Upload) copyBase(n int64) error {
 }
 
 func (u *Upload) errorf(kind Kind, err error) error {
-	return &Error{Op: "write", Path: u.path, User: u.s.user.Name, Kind: kind, Err: err}
+	return &Error{Op: "write", Path: u.path, User: u.s.name, Kind: kind, Err: err}
 }
 
 // fail makes err the upload's first failure.
@@ -327,7 +327,7 @@ func (u *Upload) Commit(ctx context.Context) (*FileInfo, error) {
 
 	v := &meta.Version{
 		BlobKey: u.key, Size: u.written, SHA256: u.hash.Sum(nil), MIMEType: u.mimeType(),
-		KeyID: s.fs.keyID, CreatedBy: s.user.ID, CreatedName: s.user.Name,
+		KeyID: s.fs.keyID, CreatedBy: s.uid, CreatedName: s.name,
 	}
 	ev.Bytes = v.Size
 	var fi *FileInfo
@@ -351,7 +351,7 @@ func (u *Upload) Commit(ctx context.Context) (*FileInfo, error) {
 		if err := tx.SetContent(n.ID, v, mod); err != nil {
 			return err
 		}
-		if err := tx.AddUsedBytes(s.user.ID, v.Size); err != nil {
+		if err := tx.AddUsedBytes(s.uid, v.Size); err != nil {
 			return err
 		}
 		n.VersionID, n.Size, n.MIMEType, n.ModTime = v.ID, v.Size, v.MIMEType, mod
@@ -414,7 +414,7 @@ func (u *Upload) node(tx meta.Tx) (*meta.Node, *target, error) {
 }
 
 func (u *Upload) checkQuota(tx meta.Tx, size int64) error {
-	usr, err := tx.User(u.s.user.ID)
+	usr, err := tx.User(u.s.uid)
 	if err != nil {
 		return err
 	}
