@@ -7,6 +7,10 @@
   var token = document.querySelector('meta[name="csrf-token"]');
   var csrf = token ? token.content : "";
 
+  // The number of upload batches finished in this tab, shown on the page
+  // that the last batch reloaded, so that the end of an upload is visible.
+  document.body.dataset.uploadCount = window.sessionStorage.getItem("uploads") || "0";
+
   document.querySelectorAll("form[data-confirm]").forEach(function (f) {
     f.addEventListener("submit", function (ev) {
       if (!window.confirm(f.dataset.confirm)) { ev.preventDefault(); }
@@ -79,8 +83,13 @@
       chain = chain.then(function () { return upload(f); }).then(function (r) { ok = ok && r; });
     });
     chain.then(function () {
-      document.body.dataset.uploads = ok ? "done" : "failed";
-      if (ok) { window.location.reload(); }
+      if (!ok) {
+        document.body.dataset.uploads = "failed";
+        return;
+      }
+      var n = Number(window.sessionStorage.getItem("uploads") || "0") + 1;
+      window.sessionStorage.setItem("uploads", String(n));
+      window.location.reload();
     });
   }
 
