@@ -53,8 +53,11 @@ import (
 func (s *Session) WithInfo(info SessionInfo) *Session {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	// Every field of Session but mu and those made from info: keep this
+	// in step with the struct.
 	return &Session{
 		fs: s.fs, info: info, chain: audit.ChainFor(info.SessionID, s.fs.meta.AuditChains()),
+		uid: s.uid, name: s.name,
 		user: s.user, tenant: s.tenant, access: s.access, gen: s.gen,
 		home: s.home, homePath: s.homePath, closed: s.closed,
 	}
@@ -129,8 +132,10 @@ const (
 )
 
 // ErrLocked is the cause of the error Lock returns when a lock another
-// holds (or an exclusive one of the same user) conflicts. The error's
-// kind is KindConflict; test for this cause with errors.Is.
+// holds (or an exclusive one of the same user) conflicts, and CheckLocks
+// when a lock's token is not submitted. The error's kind is
+// KindPermission, so that a protocol that knows nothing of locks answers
+// "permission denied"; test for this cause with errors.Is.
 var ErrLocked = errors.New("the item is locked")
 
 // ErrNoLock is the cause of the error Unlock and RefreshLock return when
@@ -154,7 +159,7 @@ type LockOptions struct {
 // An exclusive lock conflicts with every other lock on the item, on a
 // folder above it with Deep, and (when the new lock is Deep) below it; a
 // shared lock conflicts only with exclusive ones. A conflict fails with
-// KindConflict and cause ErrLocked. The timeout must be positive and at
+// KindPermission and cause ErrLocked. The timeout must be positive and at
 // most MaxLockTimeout.
 //
 // Rule: locking needs write on the item, or on its folder when the lock
@@ -217,11 +222,11 @@ func (s *Session) Lock(ctx context.Context, p string, opts LockOptions) (*Lock, 
 				continue
 			}
 			if !l.Shared || !opts.Shared {
-				return &Error{Op: "lock", Kind: KindConflict, Err: ErrLocked}
+				return &Error{Op: "lock", Kind: KindPermission, Err: ErrLocked}
 			}
 		}
 
-		l := &meta.Lock{Token: opts.Token, Path: pp, UserID: s.user.ID, Deep: opts.Deep,
+		l := &meta.Lock{Token: opts.Token, Path: pp, UserID: s.uid, Deep: opts.Deep,
 			Shared: opts.Shared, Owner: opts.Owner, Timeout: opts.Timeout, Expires: now.Add(opts.Timeout)}
 		if err := tx.CreateLock(l); errors.Is(err, meta.ErrExists) {
 			return invalidf("the lock token is already in use")
@@ -252,7 +257,7 @@ func (s *Session) RefreshLock(ctx context.Context, p, token string, timeout time
 		if err != nil {
 			return err
 		}
-		if l.UserID != s.user.ID {
+		if l.UserID != s.uid {
 			return &Error{Op: "lock.refresh", Kind: KindPermission, Err: errors.New("the lock belongs to another user")}
 		}
 		now := s.fs.now()
@@ -277,7 +282,7 @@ func (s *Session) Unlock(ctx context.Context, p, token string) error {
 		if err != nil {
 			return err
 		}
-		if l.UserID != s.user.ID && !s.allowed(t).Has(policy.Admin) {
+		if l.UserID != s.uid && !s.allowed(t).Has(policy.Admin) {
 			return &Error{Op: "unlock", Kind: KindPermission, Err: errors.New("the lock belongs to another user")}
 		}
 		return tx.RemoveLock(token)
@@ -323,8 +328,8 @@ func covers(l *meta.Lock, pp string) bool {
 // Locks returns the current locks that cover the item at p, whether or
 // not it exists: those on p and the deep ones on the folders above it;
 // with below, also those on anything under p. Locks whose item has gone
-// are left out, and an item the user may not see has none. The folder
-// that holds p must be visible.
+// are left out, and an item the user may not see, or whose folder does
+// not exist, has none.
 //
 // Like Stat, a successful call is not recorded; a refused one is.
 func (s *Session) Locks(ctx context.Context, p string, below bool) ([]*Lock, error) {
@@ -334,33 +339,11 @@ func (s *Session) Locks(ctx context.Context, p string, below bool) ([]*Lock, err
 		if err := s.refresh(tx); err != nil {
 			return err
 		}
-		// Rule: locks on an item the user may not see are not shown,
-		// even to say that it is locked.
-		_, err := s.resolve(tx, p)
-		switch {
-		case errors.Is(err, errInvisible):
-			return nil
-		case errors.Is(err, ErrNotExist):
-			if _, _, err := s.resolveParent(tx, p); err != nil {
-				return err
-			}
-		case err != nil:
-			return err
-		}
-		held, err := tx.LocksAt(s.portalPath(p), below, s.fs.now())
-		if err != nil {
-			return err
-		}
+		held, err := s.liveLocks(tx, p, below)
 		for _, l := range held {
-			live, err := livePath(tx, l.Path)
-			if err != nil {
-				return err
-			}
-			if live {
-				out = append(out, s.lockView(l))
-			}
+			out = append(out, s.lockView(l))
 		}
-		return nil
+		return err
 	})
 	if err != nil {
 		return nil, s.finish(ctx, s.event("locks", p), p, err)
@@ -368,10 +351,105 @@ func (s *Session) Locks(ctx context.Context, p string, below bool) ([]*Lock, err
 	return out, nil
 }
 
+// CheckLocks tells whether a change to the item at p (and, with below,
+// to anything under it) may go ahead, given the lock tokens the client
+// submitted, and returns the locks it found.
+//
+// Rule: every item the change touches that a lock covers needs the
+// token of one of the locks that cover it, submitted by the user who
+// holds that lock. A missing token fails with KindPermission and cause
+// ErrLocked; submitting the token of another user's lock fails with
+// KindPermission. Both are recorded; a change allowed is not. An item
+// the user may not see, or whose folder does not exist, has no locks:
+// the change itself then fails, with its own error.
+func (s *Session) CheckLocks(ctx context.Context, p string, below bool, tokens []string) ([]*Lock, error) {
+	var out []*Lock
+	err := s.fs.view(ctx, func(tx meta.Tx) error {
+		out = out[:0]
+		if err := s.refresh(tx); err != nil {
+			return err
+		}
+		held, err := s.liveLocks(tx, p, below)
+		if err != nil || len(held) == 0 {
+			return err
+		}
+		submitted := make(map[string]bool, len(tokens))
+		for _, t := range tokens {
+			submitted[t] = true
+		}
+		for _, l := range held {
+			if submitted[l.Token] && l.UserID != s.uid {
+				return &Error{Op: "lock.check", Kind: KindPermission, Err: errors.New("a lock token of another user was submitted")}
+			}
+		}
+
+		// The item itself, and each item below it that carries a lock.
+		pp := s.portalPath(p)
+		at := []string{pp}
+		for _, l := range held {
+			if l.Path != pp && strings.HasPrefix(l.Path, strings.TrimSuffix(pp, "/")+"/") {
+				at = append(at, l.Path)
+			}
+		}
+		for _, item := range at {
+			locked, ok := false, false
+			for _, l := range held {
+				if covers(l, item) {
+					locked = true
+					ok = ok || (submitted[l.Token] && l.UserID == s.uid)
+				}
+			}
+			if locked && !ok {
+				return &Error{Op: "lock.check", Kind: KindPermission, Err: ErrLocked}
+			}
+		}
+		for _, l := range held {
+			out = append(out, s.lockView(l))
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, s.finish(ctx, s.event("lock.check", p), p, err)
+	}
+	return out, nil
+}
+
+// liveLocks returns the unexpired locks that cover p (and, with below,
+// what is under it) whose items still exist; none if the user may not
+// see p or its folder does not exist.
+func (s *Session) liveLocks(tx meta.Tx, p string, below bool) ([]*meta.Lock, error) {
+	_, err := s.resolve(tx, p)
+	switch {
+	case errors.Is(err, errInvisible):
+		return nil, nil
+	case errors.Is(err, ErrNotExist), errors.Is(err, ErrNotDir):
+		if _, _, err := s.resolveParent(tx, p); err != nil {
+			return nil, nil
+		}
+	case err != nil:
+		return nil, err
+	}
+	held, err := tx.LocksAt(s.portalPath(p), below, s.fs.now())
+	if err != nil {
+		return nil, err
+	}
+	live := held[:0]
+	for _, l := range held {
+		ok, err := livePath(tx, l.Path)
+		if err != nil {
+			return nil, err
+		}
+		if ok {
+			live = append(live, l)
+		}
+	}
+	return live, nil
+}
+
 // lockView is l as the session sees it.
 func (s *Session) lockView(l *meta.Lock) *Lock {
 	s.mu.Lock()
-	home, uid := s.homePath, s.user.ID
+	home, uid := s.homePath, s.uid
 	s.mu.Unlock()
 	v := &Lock{Deep: l.Deep, Shared: l.Shared, Owner: l.Owner, Timeout: l.Timeout,
 		Expires: l.Expires, Mine: l.UserID == uid}
@@ -602,18 +680,6 @@ func checkProp(p PropPatch) error {
 		return invalidf("a property's value may be at most %d bytes", MaxPropBytes)
 	}
 	return nil
-}
-
-// Reject records a request that the protocol refused before it became an
-// operation, for what it was (a malformed path, header or body), and
-// returns the KindInvalid error to answer with. op names the request and
-// reason says what was wrong, in words for the user; the reason is cut to
-// 512 bytes, since it may quote what the client sent.
-func (s *Session) Reject(ctx context.Context, op, reason string) error {
-	if len(reason) > 512 {
-		reason = strings.ToValidUTF8(reason[:512], "")
-	}
-	return s.finish(ctx, s.event(op, ""), "", invalidf("%s", reason))
 }
 
 // ClearLocks removes the locks left at and below p once nothing is at p:

@@ -293,6 +293,9 @@ func (s *Session) Remove(ctx context.Context, p string, recursive bool) error {
 func (s *Session) SetModTime(ctx context.Context, p string, t time.Time) error {
 	ev := s.event("setmtime", p)
 	return s.do(ctx, ev, p, func(tx meta.Tx) error {
+		if err := checkTime(t); err != nil {
+			return err
+		}
 		tg, err := s.resolve(tx, p)
 		if err != nil {
 			return err
@@ -322,4 +325,13 @@ func (s *Session) Usage(ctx context.Context) (used, quota int64, err error) {
 		return 0, 0, &Error{Op: "usage", User: s.name, Kind: classify(err), Err: err}
 	}
 	return used, quota, nil
+}
+
+// checkTime refuses a time the stores cannot keep: they count nanoseconds
+// in 64 bits, from 1678 to 2262.
+func checkTime(t time.Time) error {
+	if !time.Unix(0, t.UnixNano()).Equal(t) {
+		return invalidf("a modification time must lie between the years 1678 and 2262")
+	}
+	return nil
 }

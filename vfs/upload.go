@@ -76,6 +76,9 @@ func (s *Session) Create(ctx context.Context, p string, opts *CreateOptions) (*U
 	}
 	u := &Upload{s: s, path: p, opts: *opts, key: blob.NewKey(), hash: sha256.New(), quotaLeft: -1}
 	err := s.fs.view(ctx, func(tx meta.Tx) error {
+		if err := checkTime(opts.ModTime); !opts.ModTime.IsZero() && err != nil {
+			return err
+		}
 		if err := s.refresh(tx); err != nil {
 			return err
 		}
@@ -395,6 +398,14 @@ func (u *Upload) node(tx meta.Tx) (*meta.Node, *target, error) {
 		return n, &target{node: n, chain: append(append([]int64(nil), parent.chain...), n.ID), path: joinChild(parent.path, name)}, nil
 	}
 	if err != nil {
+		return nil, nil, err
+	}
+	// Hold the file until the commit ends, so that a conditional upload's
+	// check of the current version cannot race another commit.
+	if err := tx.LockNode(n.ID); err != nil {
+		return nil, nil, err
+	}
+	if n, err = tx.Node(n.ID); err != nil {
 		return nil, nil, err
 	}
 	t := &target{node: n, chain: append(append([]int64(nil), parent.chain...), n.ID), path: joinChild(parent.path, name)}

@@ -6,7 +6,8 @@
 // and holds no business rules: what may be done, and in which order, is
 // decided by package vfs. Two implementations share one SQL core
 // (package sqlmeta): sqlitemeta, the embedded default, and pgmeta for
-// PostgreSQL. The conformance suite in vfs/vfstest runs against both.
+// PostgreSQL. The conformance suite in vfs/meta/metatest runs against
+// both, and so does the whole filesystem's, in vfs/vfstest.
 //
 // # Errors
 //
@@ -155,6 +156,9 @@ type NodeTx interface {
 	// SetContent makes v the node's current version, with modTime.
 	SetContent(nodeID int64, v *Version, modTime time.Time) error
 	SetModTime(nodeID int64, t time.Time) error
+	// LockNode holds the node against other writers until the transaction
+	// ends, so that what the caller reads of it next stays true.
+	LockNode(id int64) error
 
 	// AddVersion inserts v and sets its ID.
 	AddVersion(v *Version) error

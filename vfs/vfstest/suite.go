@@ -155,6 +155,7 @@ func testFilesAndFolders(t *testing.T, env *Env) {
 	if fi, _ := s.Stat(ctx, "/docs/b.txt"); !fi.ModTime().Equal(mt) {
 		t.Errorf("mod time: got %v, want %v", fi.ModTime(), mt)
 	}
+	wantKind(t, "mod time in 1066", s.SetModTime(ctx, "/docs/b.txt", time.Date(1066, 10, 14, 0, 0, 0, 0, time.UTC)), vfs.KindInvalid)
 }
 
 func errOf[T any](_ T, err error) error { return err }

@@ -19,6 +19,7 @@ import (
 	"github.com/jackc/pgx/v5/stdlib"
 
 	"strongroom/internal/testenv"
+	"strongroom/policy"
 	"strongroom/vfs/meta"
 	"strongroom/vfs/meta/metatest"
 	"strongroom/vfs/meta/pgmeta"
@@ -384,4 +385,94 @@ func TestCrossedMoves(t *testing.T) {
 	if err != nil {
 		t.Fatalf("View: %v", err)
 	}
+}
+
+// TestReadLocks checks the reads whose answer holds until the write
+// transaction ends: HasChildren against a new child, User against
+// another transaction of the same user.
+func TestReadLocks(t *testing.T) {
+	setup := func(t *testing.T) (meta.Store, *sql.DB, *meta.Node, *policy.User) {
+		dbURL := testenv.Postgres(t)
+		schema := newSchema(t, dbURL)
+		s := openSchema(t, dbURL, schema, 0)
+		dir := &meta.Node{ParentID: meta.RootID, Name: "dir", IsDir: true}
+		u := &policy.User{Name: "ann", QuotaBytes: 100}
+		err := s.Update(t.Context(), func(tx meta.Tx) error {
+			if err := tx.CreateNode(dir); err != nil {
+				return err
+			}
+			return tx.CreateUser(u)
+		})
+		if err != nil {
+			t.Fatalf("Update: %v", err)
+		}
+		return s, rawDB(t, dbURL, schema), dir, u
+	}
+
+	t.Run("HasChildren then create", func(t *testing.T) {
+		s, raw, dir, _ := setup(t)
+		release, checked := holdOpen(t, s, func(tx meta.Tx) error {
+			has, err := tx.HasChildren(dir.ID)
+			if err == nil && has {
+				err = fmt.Errorf("HasChildren of an empty folder: got true")
+			}
+			return err
+		})
+		created := start(s, func(tx meta.Tx) error { return tx.CreateNode(&meta.Node{ParentID: dir.ID, Name: "late"}) })
+		waitBlocked(t, raw, "FOR KEY SHARE", created)
+		release()
+		if err := <-checked; err != nil {
+			t.Fatalf("check: %v", err)
+		}
+		if err := <-created; err != nil {
+			t.Errorf("create after the check committed: %v", err)
+		}
+	})
+
+	t.Run("create then HasChildren", func(t *testing.T) {
+		s, raw, dir, _ := setup(t)
+		release, created := holdOpen(t, s, func(tx meta.Tx) error {
+			return tx.CreateNode(&meta.Node{ParentID: dir.ID, Name: "early"})
+		})
+		var has bool
+		checked := start(s, func(tx meta.Tx) error {
+			var err error
+			has, err = tx.HasChildren(dir.ID)
+			return err
+		})
+		waitBlocked(t, raw, "FOR UPDATE", checked)
+		release()
+		if err := <-created; err != nil {
+			t.Fatalf("create: %v", err)
+		}
+		if err := <-checked; err != nil || !has {
+			t.Errorf("HasChildren after a create committed: got %v, %v; want true", has, err)
+		}
+	})
+
+	t.Run("User then User", func(t *testing.T) {
+		s, raw, _, u := setup(t)
+		release, first := holdOpen(t, s, func(tx meta.Tx) error {
+			if _, err := tx.User(u.ID); err != nil {
+				return err
+			}
+			return tx.AddUsedBytes(u.ID, 60)
+		})
+		var seen int64
+		second := start(s, func(tx meta.Tx) error {
+			got, err := tx.User(u.ID)
+			if err == nil {
+				seen = got.UsedBytes
+			}
+			return err
+		})
+		waitBlocked(t, raw, "FROM users", second)
+		release()
+		if err := <-first; err != nil {
+			t.Fatalf("first: %v", err)
+		}
+		if err := <-second; err != nil || seen != 60 {
+			t.Errorf("User after the first committed: got used %d, %v; want 60", seen, err)
+		}
+	})
 }

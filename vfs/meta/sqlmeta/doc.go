@@ -34,7 +34,9 @@
 // transactions run at Dialect.ReadIsolation, so that one View sees one
 // snapshot.
 //
-// Plain reads in a PostgreSQL write transaction lock nothing, so a caller
+// In a PostgreSQL write transaction, HasChildren and User lock the row
+// they read until the transaction ends, so that what the caller decides
+// on them still holds when it writes. Other reads lock nothing: a caller
 // that reads, decides and then writes may decide on a state that has
 // changed by the time it writes. On SQLite it cannot have changed.
 //

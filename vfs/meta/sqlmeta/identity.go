@@ -88,9 +88,12 @@ func (t *tx) CreateUser(u *policy.User) error {
 	return nil
 }
 
-// User returns the user id, or meta.ErrNotFound.
+// User returns the user id, or meta.ErrNotFound. In a write transaction
+// the user's row stays locked until it ends, so that a quota checked
+// against UsedBytes still holds at AddUsedBytes: two uploads of one user
+// take turns rather than both fit in the room left for one.
 func (t *tx) User(id int64) (*policy.User, error) {
-	return scanUser(t.queryRow(`SELECT `+userCols+` FROM users WHERE id = ?`, id))
+	return scanUser(t.queryRow(`SELECT `+userCols+` FROM users WHERE id = ?`+t.lockForWrite(), id))
 }
 
 // UserByName returns the user called name, compared by bytes, or

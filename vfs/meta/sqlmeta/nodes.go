@@ -61,9 +61,27 @@ func (t *tx) Children(parent int64, after string, limit int) ([]*meta.Node, erro
 	return collect(t, scanNode, q, args...)
 }
 
-// HasChildren reports whether parent has a live child.
+// HasChildren reports whether parent has a live child. In a write
+// transaction the answer holds until it ends: the folder's row is locked
+// against CreateNode and MoveNode into it, so that a folder found empty
+// can be removed without taking a new child with it.
 func (t *tx) HasChildren(parent int64) (bool, error) {
+	if lock := t.lockForWrite(); lock != "" {
+		var id int64
+		err := t.queryRow(`SELECT id FROM nodes WHERE id = ?`+lock, parent).Scan(&id)
+		if err != nil && !errors.Is(err, meta.ErrNotFound) {
+			return false, err
+		}
+	}
 	return t.exists(`SELECT EXISTS (SELECT 1 FROM nodes WHERE parent_id = ? AND NOT deleted)`, parent)
+}
+
+// LockNode locks the node's row until the transaction ends. SQLite's
+// write transactions exclude each other already, so there it only checks
+// that the node exists.
+func (t *tx) LockNode(id int64) error {
+	var got int64
+	return t.queryRow(`SELECT id FROM nodes WHERE id = ?`+t.lockForWrite(), id).Scan(&got)
 }
 
 // Ancestors returns the ids from the root down to id's parent; none for

@@ -63,25 +63,27 @@ func New(ctx context.Context, writeDB, readDB *sql.DB, d Dialect, opts *Options)
 // A nested View does not hang, but sees the database as it was before
 // the outer transaction.
 //
-// On PostgreSQL the transaction runs at READ COMMITTED and what fn reads
-// is not locked, so a check followed by a write may act on a state that
-// another transaction changed in between; on SQLite it cannot.
+// On PostgreSQL the transaction runs at READ COMMITTED. HasChildren and
+// User lock what they read until it ends, so that a decision made on
+// them (a folder is empty, a quota has room) still holds when fn writes;
+// other reads lock nothing, and a check made on them may be overtaken by
+// another transaction before fn writes. On SQLite, writers run one at a
+// time and no check can be overtaken.
 func (s *Store) Update(ctx context.Context, fn func(meta.Tx) error) error {
-	// TODO: the race above bites vfs on PostgreSQL: removing a folder
-	// after HasChildren found it empty also deletes a file that another
-	// session created in it between the two calls, a session that was
-	// told its upload succeeded. Fix: a NodeTx method that locks a node
-	// for the rest of the transaction (SELECT ... FOR UPDATE), which vfs
-	// calls before such checks; or SERIALIZABLE write transactions, at
-	// the cost of ErrConflict retries whenever two sessions share an
-	// audit chain.
+	// TODO: a conditional write that checks a node it read with Node or
+	// Child (vfs's upload with IfVersion) can lose to a concurrent one on
+	// PostgreSQL: both see the old version and both replace it. Fix: a
+	// NodeTx method that locks a node for the rest of the transaction
+	// (SELECT ... FOR UPDATE), called by vfs before such checks; locking
+	// every Node and Child read instead would make every writer in a
+	// tenant queue on its top folder.
 	sqlTx, err := s.w.BeginTx(ctx, nil)
 	if err != nil {
 		return s.classify(err)
 	}
 	defer sqlTx.Rollback()
 
-	t := &tx{ctx: ctx, tx: sqlTx, s: s}
+	t := &tx{ctx: ctx, tx: sqlTx, s: s, write: true}
 	if err := fn(t); err != nil {
 		return err
 	}

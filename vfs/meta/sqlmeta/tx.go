@@ -12,9 +12,20 @@ import (
 // tx is a meta.Tx over one *sql.Tx. Its methods are spread over the files
 // named for the part of meta.Tx they implement.
 type tx struct {
-	ctx context.Context
-	tx  *sql.Tx
-	s   *Store
+	ctx   context.Context
+	tx    *sql.Tx
+	s     *Store
+	write bool // an Update's, not a View's
+}
+
+// lockForWrite is the clause that locks what a write transaction reads
+// for the rest of it, where the dialect takes row locks; nothing in a
+// View, which may not lock.
+func (t *tx) lockForWrite() string {
+	if !t.write {
+		return ""
+	}
+	return t.s.d.forUpdate()
 }
 
 var _ meta.Tx = (*tx)(nil)
