@@ -28,19 +28,18 @@ import (
 //     properties, which RFC 4918 says COPY keeps: add tx.Props and
 //     tx.SetProp for each copied node.
 //  3. ops.go, Remove and Rename: locks are rows keyed by path, and a
-//     removed or moved item leaves its locks behind. Locks here ignores a
-//     lock whose path no longer names an item, but a new item made at the
-//     old path is then covered by the old lock until it expires. Fix:
-//     delete the locks at and below the old path in the same transaction.
+//     removed or moved item leaves its locks behind. Locks and CheckLocks
+//     ignore a lock whose path names no item, and protocols/webdav calls
+//     ClearLocks after its own DELETE and MOVE; but after a removal over
+//     SFTP or the web UI, a new item made at the old path is covered by
+//     the old lock until it expires (an hour at most). Fix: delete the
+//     locks at and below the old path in Remove's and Rename's
+//     transaction.
 //  4. session.go, event: SessionInfo.UserAgent reaches no audit record,
 //     and the record has no place for the protocol's request (an HTTP
 //     method). Fix: audit.Event fields UserAgent and Request, filled from
 //     SessionInfo, in a new version of the hash encoding. Until then
 //     protocols/webdav puts the method in the session id.
-//  5. meta.WebDAVTx: nothing makes two LOCK transactions that conflict
-//     take turns on PostgreSQL, whose write transactions run at READ
-//     COMMITTED. lockGate below does it with a row of the locks table.
-//     Fix: a WebDAVTx method that takes a transaction-scoped advisory lock.
 
 // WithInfo returns a session of the same user, with the same view of
 // policy, that records its operations under info instead: a protocol
@@ -488,27 +487,15 @@ func livePath(tx meta.Tx, pp string) (bool, error) {
 	return true, nil
 }
 
-// lockGateToken names a row of the locks table that is no lock: its path
-// is empty, which no item has, so no look-up by path finds it, and it
-// never expires.
-const lockGateToken = "strongroom:lock-gate"
-
-// lockGate makes transactions that take locks run one at a time. Each
-// writes the same row first; on PostgreSQL, whose write transactions run
-// at READ COMMITTED, the second waits for the first to commit, and its
-// next statement sees the first one's lock. On SQLite writers take turns
-// anyway.
+// lockGate makes the transactions that take or clear locks run one at a
+// time, by holding the root folder's row until the transaction ends. On
+// PostgreSQL, whose write transactions run at READ COMMITTED, the second
+// of two that race waits for the first to commit, and its next query then
+// sees the first one's lock; on SQLite writers take turns anyway. Locks
+// are taken far less often than files are written, so one gate for the
+// whole portal costs little.
 func lockGate(tx meta.Tx) error {
-	err := tx.RefreshLock(lockGateToken, time.Time{}, 0)
-	if !errors.Is(err, meta.ErrNotFound) {
-		return err
-	}
-	err = tx.CreateLock(&meta.Lock{Token: lockGateToken})
-	if errors.Is(err, meta.ErrExists) {
-		// Made meanwhile by another transaction: write it to take turns.
-		return tx.RefreshLock(lockGateToken, time.Time{}, 0)
-	}
-	return err
+	return tx.LockNode(meta.RootID)
 }
 
 // A Prop is a WebDAV dead property: a name in a namespace and a value

@@ -24,6 +24,7 @@ type File struct {
 	s       *Session
 	info    *FileInfo
 	version *meta.Version
+	sealed  []byte // the content, sealed, of a version kept inline
 
 	mu     sync.Mutex
 	pos    int64         // for Read and Seek
@@ -80,6 +81,11 @@ func (s *Session) open(ctx context.Context, p, versionID string) (*File, error) 
 		}
 		if v.NodeID != t.node.ID {
 			return ErrNotExist
+		}
+		if v.Inline {
+			if f.sealed, err = tx.Inline(v.BlobKey); err != nil {
+				return err
+			}
 		}
 		f.version = v
 		f.info = newFileInfo(t.node, t.path, s.allowed(t))
@@ -147,7 +153,7 @@ func (f *File) seekStream(off int64) error {
 		}
 	}
 	f.dropStream()
-	r, err := f.s.fs.blobs.NewRangeReader(context.Background(), f.version.BlobKey, off, -1)
+	r, err := f.s.fs.openContent(context.Background(), f.version, f.sealed, off, -1)
 	if errors.Is(err, blob.ErrNotExist) {
 		return f.errorf(KindOther, fmt.Errorf("content of version %d is missing from the blob store: %w", f.version.ID, err))
 	}
@@ -295,11 +301,10 @@ func restoreVersion(tx meta.Tx, n *meta.Node, id, byID int64, byName string, now
 	if err != nil {
 		return nil, err
 	}
-	v := &meta.Version{NodeID: n.ID, BlobKey: old.BlobKey, Size: old.Size, SHA256: old.SHA256,
-		MIMEType: old.MIMEType, KeyID: old.KeyID, CreatedBy: byID, CreatedName: byName,
-		Created: now, RestoredFrom: old.ID}
-	if err := tx.AddVersion(v); err != nil {
+	v := *old
+	v.ID, v.CreatedBy, v.CreatedName, v.Created, v.RestoredFrom = 0, byID, byName, now, old.ID
+	if err := tx.AddVersion(&v); err != nil {
 		return nil, err
 	}
-	return v, tx.SetContent(n.ID, v, now)
+	return &v, tx.SetContent(n.ID, &v, now)
 }

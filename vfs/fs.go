@@ -3,6 +3,7 @@ package vfs
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"time"
@@ -23,6 +24,7 @@ type FS struct {
 	keyID   string
 	limits  Limits
 	logins  *throttle
+	inliner blob.Inliner // nil when small files are not kept inline
 }
 
 // Limits bound what one upload or listing may cost.
@@ -33,6 +35,13 @@ type Limits struct {
 	ReorderBytes int64
 	// MaxListPage is the largest page List returns. Default 1000.
 	MaxListPage int
+	// InlineBytes is the size up to which a file's content is kept in the
+	// metadata database, sealed by the blob store, instead of as a blob of
+	// its own: one transaction then makes a small file durable. Default
+	// 32 KiB; negative keeps every file in the blob store. It applies only
+	// when the blob store can seal content (blob.Inliner), as the
+	// encrypting store can.
+	InlineBytes int64
 	// LoginFailures failed sign-ins from one address within
 	// LoginWindow refuse that address for LoginBan. Defaults 10, 5 min,
 	// 15 min.
@@ -72,6 +81,12 @@ func New(m meta.Store, b blob.Store, opts *Options) *FS {
 	}
 	if l.MaxListPage <= 0 {
 		l.MaxListPage = 1000
+	}
+	if l.InlineBytes == 0 {
+		l.InlineBytes = 32 << 10
+	}
+	if in, ok := b.(blob.Inliner); ok && l.InlineBytes > 0 {
+		fs.inliner = in
 	}
 	if l.LoginFailures <= 0 {
 		l.LoginFailures = 10
@@ -167,4 +182,16 @@ func (fs *FS) Record(ctx context.Context, info SessionInfo, user, op, reason str
 		RemoteAddr: info.RemoteAddr, SessionID: info.SessionID, Outcome: outcome, Reason: reason}
 	fs.appendAudit(ctx, audit.ChainFor(info.SessionID, fs.meta.AuditChains()), ev)
 	fs.metrics.operation(info.Protocol, op, outcome)
+}
+
+// openContent reads a version's content from offset: from the sealed
+// bytes kept in the database for an inline version, else from its blob.
+func (fs *FS) openContent(ctx context.Context, v *meta.Version, sealed []byte, offset, length int64) (io.ReadCloser, error) {
+	if v.Inline {
+		if fs.inliner == nil {
+			return nil, fmt.Errorf("version %d is kept in the database, sealed by a blob store that can no longer read it", v.ID)
+		}
+		return fs.inliner.OpenSealed(v.BlobKey, sealed, offset, length)
+	}
+	return fs.blobs.NewRangeReader(ctx, v.BlobKey, offset, length)
 }

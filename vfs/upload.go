@@ -41,7 +41,9 @@ type CreateOptions struct {
 // until Commit succeeds; Abort, or a session that ends first, leaves the
 // file as it was.
 //
-// Writes stream to the blob store as they arrive in order. A write ahead
+// Writes stream to the blob store as they arrive in order; a file no
+// larger than Limits.InlineBytes is instead kept, sealed, in the metadata
+// database when it commits. A write ahead
 // of the next expected offset is held in memory until the gap is filled,
 // up to Limits.ReorderBytes; a write that falls behind what has already
 // been streamed is refused with KindUnsupported, since streamed content
@@ -51,9 +53,12 @@ type Upload struct {
 	path   string
 	opts   CreateOptions
 	base   *meta.Version // current version at Create, for Resume
+	sealed []byte        // the base's content, if it is kept inline
 	key    string
-	w      blob.Writer
+	bctx   context.Context // for the blob writer, which outlives requests
+	w      blob.Writer     // nil while the content is small enough to keep inline
 	cancel context.CancelFunc
+	small  []byte // content so far, while w is nil
 
 	mu        sync.Mutex
 	written   int64 // bytes streamed so far
@@ -111,6 +116,11 @@ func (s *Session) Create(ctx context.Context, p string, opts *CreateOptions) (*U
 			if u.base, err = tx.Version(n.VersionID); err != nil {
 				return err
 			}
+			if u.base.Inline {
+				if u.sealed, err = tx.Inline(u.base.BlobKey); err != nil {
+					return err
+				}
+			}
 		}
 		return u.setQuota(tx)
 	})
@@ -118,14 +128,30 @@ func (s *Session) Create(ctx context.Context, p string, opts *CreateOptions) (*U
 		return nil, s.finish(ctx, s.event("write", p), p, err)
 	}
 
-	bctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
-	w, err := s.fs.blobs.NewWriter(bctx, u.key)
-	if err != nil {
-		cancel()
-		return nil, s.finish(ctx, s.event("write", p), p, fmt.Errorf("start blob: %w", err))
+	u.bctx, u.cancel = context.WithCancel(context.WithoutCancel(ctx))
+	if s.fs.inliner == nil {
+		if err := u.startBlob(); err != nil {
+			u.cancel()
+			return nil, s.finish(ctx, s.event("write", p), p, err)
+		}
 	}
-	u.w, u.cancel = w, cancel
 	return u, nil
+}
+
+// startBlob opens the upload's blob and streams to it what is held so far.
+func (u *Upload) startBlob() error {
+	w, err := u.s.fs.blobs.NewWriter(u.bctx, u.key)
+	if err != nil {
+		return u.errorf(classify(err), fmt.Errorf("start blob: %w", err))
+	}
+	u.w = w
+	if len(u.small) > 0 {
+		if _, err := w.Write(u.small); err != nil {
+			return u.errorf(classify(err), fmt.Errorf("write blob: %w", err))
+		}
+	}
+	u.small = nil
+	return nil
 }
 
 func (u *Upload) setQuota(tx meta.Tx) error {
@@ -250,16 +276,25 @@ func (u *Upload) emit(b []byte) error {
 		u.sniff = append(u.sniff, b[:min(len(b), 512-len(u.sniff))]...)
 	}
 	u.hash.Write(b)
+	u.written += int64(len(b))
+	if u.w == nil && u.written <= u.s.fs.limits.InlineBytes {
+		u.small = append(u.small, b...)
+		return nil
+	}
+	if u.w == nil {
+		if err := u.startBlob(); err != nil {
+			return err
+		}
+	}
 	if _, err := u.w.Write(b); err != nil {
 		return u.errorf(classify(err), fmt.Errorf("write blob: %w", err))
 	}
-	u.written += int64(len(b))
 	return nil
 }
 
 // copyBase streams the first n bytes of the base version.
 func (u *Upload) copyBase(n int64) error {
-	r, err := u.s.fs.blobs.NewRangeReader(context.Background(), u.base.BlobKey, 0, n)
+	r, err := u.s.fs.openContent(context.Background(), u.base, u.sealed, 0, n)
 	if err != nil {
 		return u.errorf(classify(err), fmt.Errorf("read current version to resume: %w", err))
 	}
@@ -319,18 +354,26 @@ func (u *Upload) Commit(ctx context.Context) (*FileInfo, error) {
 		u.fail(u.flush())
 	}
 	if u.err != nil {
-		u.w.Abort()
+		u.abortBlob()
 		return nil, s.finish(ctx, ev, u.path, u.err)
 	}
-	start := s.fs.now()
-	if err := u.w.Commit(); err != nil {
-		return nil, s.finish(ctx, ev, u.path, fmt.Errorf("commit blob: %w", err))
-	}
-	s.fs.metrics.observeStore("blob", "commit", start, s.fs.now())
-
 	v := &meta.Version{
 		BlobKey: u.key, Size: u.written, SHA256: u.hash.Sum(nil), MIMEType: u.mimeType(),
 		KeyID: s.fs.keyID, CreatedBy: s.uid, CreatedName: s.name,
+	}
+	var sealed []byte
+	if u.w == nil {
+		var err error
+		if sealed, err = s.fs.inliner.Seal(u.key, u.small); err != nil {
+			return nil, s.finish(ctx, ev, u.path, fmt.Errorf("seal content: %w", err))
+		}
+		v.Inline = true
+	} else {
+		start := s.fs.now()
+		if err := u.w.Commit(); err != nil {
+			return nil, s.finish(ctx, ev, u.path, fmt.Errorf("commit blob: %w", err))
+		}
+		s.fs.metrics.observeStore("blob", "commit", start, s.fs.now())
 	}
 	ev.Bytes = v.Size
 	var fi *FileInfo
@@ -347,6 +390,11 @@ func (u *Upload) Commit(ctx context.Context) (*FileInfo, error) {
 		if err := tx.AddVersion(v); err != nil {
 			return err
 		}
+		if v.Inline {
+			if err := tx.PutInline(v.BlobKey, sealed); err != nil {
+				return err
+			}
+		}
 		mod := u.opts.ModTime
 		if mod.IsZero() {
 			mod = now
@@ -362,12 +410,14 @@ func (u *Upload) Commit(ctx context.Context) (*FileInfo, error) {
 		fi = newFileInfo(n, t.path, s.allowed(t))
 		return nil
 	})
-	if err != nil {
+	if err != nil && !v.Inline {
 		// The blob is committed but no version refers to it: remove it
 		// now, and leave it to CollectOrphans if that fails too.
 		if derr := s.fs.blobs.Delete(context.WithoutCancel(ctx), u.key); derr != nil {
 			s.fs.log.Warn("orphan blob left for collection", "err", derr)
 		}
+	}
+	if err != nil {
 		return nil, err
 	}
 	s.fs.metrics.received(s.info.Protocol, v.Size)
@@ -453,11 +503,18 @@ func (u *Upload) Abort() {
 		return
 	}
 	u.done = true
-	u.w.Abort()
+	u.abortBlob()
 	u.cancel()
 	ev := u.s.event("write", u.path)
 	ev.Path, ev.Bytes = u.s.portalPath(u.path), u.written+u.held
 	ev.Outcome, ev.Reason = audit.Failed, "upload aborted before completion; nothing kept"
 	u.s.fs.appendAudit(context.Background(), u.s.chain, ev)
 	u.s.fs.metrics.operation(u.s.info.Protocol, "write", audit.Failed)
+}
+
+func (u *Upload) abortBlob() {
+	if u.w != nil {
+		u.w.Abort()
+	}
+	u.small = nil
 }

@@ -82,3 +82,16 @@ func ValidKey(key string) bool {
 	}
 	return true
 }
+
+// Inliner is an optional capability of a Store: it seals a small object's
+// content into bytes that the caller keeps elsewhere, and reads such
+// bytes back, in the store's own format and with the same protection as
+// its objects. The filesystem keeps small files in its metadata database
+// this way, sparing each its own request and fsync.
+type Inliner interface {
+	// Seal returns content as the store would keep the object key.
+	Seal(key string, content []byte) ([]byte, error)
+	// OpenSealed reads length bytes from offset of what Seal returned for
+	// key; a negative length reads to the end.
+	OpenSealed(key string, sealed []byte, offset, length int64) (io.ReadCloser, error)
+}

@@ -68,6 +68,9 @@ type Version struct {
 	CreatedName  string // user name at the time
 	Created      time.Time
 	RestoredFrom int64 // the version this one restores, or zero
+	// Inline says the content is kept in the database (see
+	// NodeTx.PutInline) rather than in the blob store.
+	Inline bool
 }
 
 // A Lock is a WebDAV lock on a path and, with Deep, everything below.
@@ -165,6 +168,11 @@ type NodeTx interface {
 	Version(id int64) (*Version, error)
 	// Versions lists a node's versions, newest first.
 	Versions(nodeID int64) ([]*Version, error)
+	// PutInline keeps the sealed content of a small file under its blob
+	// key, in the database, for versions marked Inline.
+	PutInline(key string, data []byte) error
+	// Inline returns what PutInline kept under key.
+	Inline(key string) ([]byte, error)
 	// BlobReferenced reports whether any version uses the blob key.
 	BlobReferenced(key string) (bool, error)
 	// TreeSize sums the current sizes of the live files below a folder.

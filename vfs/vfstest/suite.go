@@ -30,6 +30,7 @@ func Run(t *testing.T, env *Env) {
 	}{
 		{"FilesAndFolders", testFilesAndFolders},
 		{"Versions", testVersions},
+		{"InlineSmallFiles", testInline},
 		{"InvalidNames", testInvalidNames},
 		{"Rename", testRename},
 		{"Remove", testRemove},
@@ -741,4 +742,64 @@ func testAuditChain(t *testing.T, env *Env) {
 	if n == 0 || len(heads) == 0 {
 		t.Errorf("verified %d records in %d chains; the suite writes many", n, len(heads))
 	}
+}
+
+func blobCount(t *testing.T, env *Env) int {
+	n := 0
+	if err := env.Base.Walk(ctx, func(string, time.Time) error { n++; return nil }); err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
+
+// Small files are kept, sealed, in the metadata database; large ones in
+// the blob store. Either way they read, resume, copy and restore alike.
+func testInline(t *testing.T, env *Env) {
+	_, s := user(t, env, "inl")
+	before := blobCount(t, env)
+	small := bytes.Repeat([]byte("s"), 4096)
+	put(t, s, "/small", small)
+	if got := blobCount(t, env); got != before {
+		t.Errorf("a 4 KiB file made %d blobs, want none", got-before)
+	}
+	large := bytes.Repeat([]byte("L"), 100<<10)
+	put(t, s, "/large", large)
+	if got := blobCount(t, env); got != before+1 {
+		t.Errorf("a 100 KiB file made %d blobs, want 1", got-before)
+	}
+
+	// Resume an inline file past the inline size: the new version is a
+	// blob that starts with the old content.
+	u, err := s.Create(ctx, "/small", &vfs.CreateOptions{Resume: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := u.WriteAt(large, int64(len(small))); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := u.Commit(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if got := get(t, s, "/small"); !bytes.Equal(got, append(append([]byte(nil), small...), large...)) {
+		t.Errorf("resumed inline file reads %d bytes, want %d", len(got), len(small)+len(large))
+	}
+	vs, _ := s.Versions(ctx, "/small")
+	if _, err := s.Restore(ctx, "/small", vs[len(vs)-1].ID); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Copy(ctx, "/small", "/small-copy", vfs.CopyOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if got := get(t, s, "/small-copy"); !bytes.Equal(got, small) {
+		t.Errorf("copy of a restored inline file reads %d bytes", len(got))
+	}
+	f, err := s.Open(ctx, "/small-copy")
+	if err != nil {
+		t.Fatal(err)
+	}
+	part := make([]byte, 10)
+	if n, err := f.ReadAt(part, 4086); n != 10 || err != nil {
+		t.Errorf("range of an inline file: %d bytes, %v", n, err)
+	}
+	f.Close()
 }

@@ -52,6 +52,7 @@ func Run(t *testing.T, open func(t *testing.T) meta.Store) {
 		{"Ancestors", su.testAncestors},
 		{"DeleteSubtree", su.testDeleteSubtree},
 		{"Versions", su.testVersions},
+		{"InlineContent", su.testInline},
 		{"TimesRoundTrip", su.testTimes},
 		{"Tenants", su.testTenants},
 		{"Users", su.testUsers},

@@ -2,6 +2,7 @@ package metatest
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"slices"
 	"sort"
@@ -570,4 +571,44 @@ func (su suite) testTimes(t *testing.T) {
 			})
 		})
 	}
+}
+
+func (su suite) testInline(t *testing.T) {
+	s := su.open(t)
+	sealed := bytes.Repeat([]byte{0x5a, 0x00, 0xff}, 1500)
+	v := &meta.Version{BlobKey: "inline-1", Size: 4096, Inline: true, Created: t0}
+	update(t, s, func(tx meta.Tx) error {
+		f := mkfile(t, tx, meta.RootID, "small", 0)
+		v.NodeID = f.ID
+		if err := tx.AddVersion(v); err != nil {
+			return err
+		}
+		return tx.PutInline(v.BlobKey, sealed)
+	})
+	view(t, s, func(tx meta.Tx) error {
+		got, err := tx.Version(v.ID)
+		if err != nil {
+			return err
+		}
+		if !got.Inline {
+			t.Errorf("version read back with Inline false")
+		}
+		data, err := tx.Inline("inline-1")
+		if err != nil {
+			return err
+		}
+		if !bytes.Equal(data, sealed) {
+			t.Errorf("inline content: got %d bytes, want the %d stored", len(data), len(sealed))
+		}
+		if _, err := tx.Inline("inline-2"); !errors.Is(err, meta.ErrNotFound) {
+			t.Errorf("missing inline content: got %v, want ErrNotFound", err)
+		}
+		return nil
+	})
+	update(t, s, func(tx meta.Tx) error {
+		if err := tx.PutInline("inline-1", []byte("again")); !errors.Is(err, meta.ErrExists) {
+			t.Errorf("second PutInline of one key: got %v, want ErrExists", err)
+		}
+		return nil
+	})
 }

@@ -4,13 +4,13 @@ import (
 	"strongroom/vfs/meta"
 )
 
-const versionCols = `id, node_id, blob_key, size, sha256, mime_type, key_id, created_by, created_name, created, restored_from`
+const versionCols = `id, node_id, blob_key, size, sha256, mime_type, key_id, created_by, created_name, created, restored_from, inline`
 
 func scanVersion(sc scanner) (*meta.Version, error) {
 	var v meta.Version
 	var created int64
 	err := sc.Scan(&v.ID, &v.NodeID, &v.BlobKey, &v.Size, &v.SHA256, &v.MIMEType, &v.KeyID,
-		&v.CreatedBy, &v.CreatedName, &created, &v.RestoredFrom)
+		&v.CreatedBy, &v.CreatedName, &created, &v.RestoredFrom, &v.Inline)
 	if err != nil {
 		return nil, err
 	}
@@ -23,12 +23,12 @@ func scanVersion(sc scanner) (*meta.Version, error) {
 func (t *tx) AddVersion(v *meta.Version) error {
 	var id int64
 	err := t.queryRow(`INSERT INTO versions
-			(node_id, blob_key, size, sha256, mime_type, key_id, created_by, created_name, created, restored_from)
-		SELECT ?, ?, ?, ?, ?, ?, ?, ?, ?, ?
+			(node_id, blob_key, size, sha256, mime_type, key_id, created_by, created_name, created, restored_from, inline)
+		SELECT ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?
 		WHERE EXISTS (SELECT 1 FROM nodes WHERE id = ?)
 		RETURNING id`,
 		v.NodeID, v.BlobKey, v.Size, v.SHA256, v.MIMEType, v.KeyID, v.CreatedBy, v.CreatedName,
-		nanos(v.Created), v.RestoredFrom, v.NodeID).Scan(&id)
+		nanos(v.Created), v.RestoredFrom, v.Inline, v.NodeID).Scan(&id)
 	if err != nil {
 		return err
 	}
@@ -51,4 +51,27 @@ func (t *tx) Versions(nodeID int64) ([]*meta.Version, error) {
 // BlobReferenced reports whether any version uses the blob key.
 func (t *tx) BlobReferenced(key string) (bool, error) {
 	return t.exists(`SELECT EXISTS (SELECT 1 FROM versions WHERE blob_key = ?)`, key)
+}
+
+// PutInline stores the sealed content of a small file under its key.
+// Keys are fresh for every upload, so a duplicate is ErrExists.
+func (t *tx) PutInline(key string, data []byte) error {
+	res, err := t.exec(`INSERT INTO inline_content (blob_key, data) VALUES (?, ?)
+		ON CONFLICT (blob_key) DO NOTHING`, key, data)
+	if err != nil {
+		return err
+	}
+	if n, err := res.RowsAffected(); err != nil {
+		return err
+	} else if n == 0 {
+		return meta.ErrExists
+	}
+	return nil
+}
+
+// Inline returns the sealed content kept under key, or meta.ErrNotFound.
+func (t *tx) Inline(key string) ([]byte, error) {
+	var data []byte
+	err := t.queryRow(`SELECT data FROM inline_content WHERE blob_key = ?`, key).Scan(&data)
+	return data, err
 }
