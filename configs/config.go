@@ -101,6 +101,7 @@ type Limits struct {
 	LoginWindow   Duration `toml:"login_window"`
 	LoginBan      Duration `toml:"login_ban"`
 	ReorderBytes  int64    `toml:"reorder_bytes"`
+	InlineBytes   int64    `toml:"inline_bytes"`
 	OrphanGrace   Duration `toml:"orphan_grace"`
 	DrainTimeout  Duration `toml:"drain_timeout"`
 }
@@ -141,7 +142,7 @@ func Default() *Config {
 		Metrics: Metrics{Addr: "127.0.0.1:9464"},
 		Log:     Log{Level: "info", Format: "text"},
 		Limits: Limits{LoginFailures: 10, LoginWindow: Duration{5 * time.Minute}, LoginBan: Duration{15 * time.Minute},
-			ReorderBytes: 64 << 20, OrphanGrace: Duration{24 * time.Hour}, DrainTimeout: Duration{30 * time.Second}},
+			ReorderBytes: 64 << 20, InlineBytes: 32 << 10, OrphanGrace: Duration{24 * time.Hour}, DrainTimeout: Duration{30 * time.Second}},
 	}
 }
 

@@ -78,6 +78,7 @@ func cmdServe(ctx context.Context, c *cmdContext, args []string) error {
 		Logger: log, Metrics: vfs.NewMetrics(reg), KeyID: blobs.keyID,
 		Limits: vfs.Limits{
 			ReorderBytes:  cfg.Limits.ReorderBytes,
+			InlineBytes:   inlineBytes(cfg.Limits.InlineBytes),
 			LoginFailures: cfg.Limits.LoginFailures,
 			LoginWindow:   cfg.Limits.LoginWindow.Duration,
 			LoginBan:      cfg.Limits.LoginBan.Duration,
@@ -263,4 +264,13 @@ func httpsServer(cfg *configs.Config, handler http.Handler, log *slog.Logger) (*
 	srv.TLSConfig = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
 	l.serve = func(ln net.Listener) error { return srv.ServeTLS(ln, "", "") }
 	return l, nil
+}
+
+// inlineBytes turns the setting, where 0 means off, into vfs's limit,
+// where 0 means the default and a negative value off.
+func inlineBytes(n int64) int64 {
+	if n <= 0 {
+		return -1
+	}
+	return n
 }
