@@ -56,7 +56,12 @@ func openBlobs(ctx context.Context, cfg *configs.Config, env []string, log *slog
 		base.Close()
 		return nil, err
 	}
-	return &blobStores{Store: cryptblob.New(base, kr), base: base, keyID: key.ID()}, nil
+	store := cryptblob.New(base, kr)
+	if err := store.CheckKeys(ctx); err != nil {
+		store.Close()
+		return nil, err
+	}
+	return &blobStores{Store: store, base: base, keyID: key.ID()}, nil
 }
 
 // masterKey reads the master key from the configuration (as "ID:BASE64"),

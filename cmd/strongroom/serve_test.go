@@ -3,6 +3,8 @@ package main
 import (
 	"bytes"
 	"context"
+	"io"
+	"log/slog"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -11,6 +13,10 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"strongroom/configs"
+	"strongroom/vfs/blob"
+	"strongroom/vfs/blob/cryptblob"
 )
 
 // syncBuffer is a bytes.Buffer safe to write from the server's goroutines
@@ -144,4 +150,49 @@ func TestServeBadStores(t *testing.T) {
 	if b, _ := os.ReadFile(filepath.Join(dir, "master.key")); string(b) != "not a key\n" {
 		t.Errorf("a failed start changed the master key file")
 	}
+}
+
+// A server given another master key than its blobs were written with
+// refuses to start, and says so in one line.
+func TestServeWrongMasterKey(t *testing.T) {
+	dir := t.TempDir()
+	_, stop := startServe(t, "--data", dir)
+	stop()
+	writeBlob(t, dir)
+
+	os.Rename(filepath.Join(dir, "master.key"), filepath.Join(dir, "master.key.orig"))
+	var out bytes.Buffer
+	code := run(context.Background(), []string{"serve", "--data", dir, "--sftp-addr", "127.0.0.1:0", "--https-addr", "127.0.0.1:0", "--metrics-addr", "127.0.0.1:0"},
+		&stdio{in: strings.NewReader(""), out: &out, err: &out}, []string{"STRONGROOM_ENCRYPTION_KEY=" + otherKey(t)})
+	if code != exitFail || !strings.Contains(out.String(), "cannot open the stored content") {
+		t.Errorf("exit %d:\n%s\nwant exit 1 saying the key cannot open the content", code, out.String())
+	}
+}
+
+// writeBlob stores one blob in the data folder's store, with its key.
+func writeBlob(t *testing.T, dir string) {
+	t.Helper()
+	cfg := configs.Default()
+	cfg.Data = dir
+	bs, err := openBlobs(context.Background(), cfg, nil, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer bs.Close()
+	w, err := bs.NewWriter(context.Background(), blob.NewKey())
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.Write(bytes.Repeat([]byte("x"), 100<<10))
+	if err := w.Commit(); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func otherKey(t *testing.T) string {
+	k, err := cryptblob.GenerateKey()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return k.Encode()
 }

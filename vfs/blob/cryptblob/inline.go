@@ -3,6 +3,8 @@ package cryptblob
 import (
 	"bytes"
 	"context"
+	"errors"
+	"fmt"
 	"io"
 	"time"
 
@@ -72,3 +74,33 @@ func (w memWriter) Write(p []byte) (int, error) {
 func (w memWriter) Commit() error { return nil }
 
 func (w memWriter) Abort() { w.m.data = nil }
+
+// errStopWalk ends a walk after its first object.
+var errStopWalk = errors.New("stop")
+
+// CheckKeys reads the start of one stored object, if there is any, to
+// confirm that the keyring opens what the store holds: a server given the
+// wrong master key then fails at start, with one clear error, instead of
+// at every download.
+func (s *Store) CheckKeys(ctx context.Context) error {
+	var first string
+	err := s.base.Walk(ctx, func(key string, _ time.Time) error {
+		first = key
+		return errStopWalk
+	})
+	if err != nil && !errors.Is(err, errStopWalk) {
+		return err
+	}
+	if first == "" {
+		return nil
+	}
+	r, err := s.NewRangeReader(ctx, first, 0, 1)
+	if err == nil {
+		_, err = io.ReadAll(r)
+		r.Close()
+	}
+	if errors.Is(err, ErrNoKey) || errors.Is(err, ErrWrongKey) {
+		return fmt.Errorf("the configured master key (id %s) cannot open the stored content: %w; configure the key the store was written with", s.keys.current.id, err)
+	}
+	return err
+}
