@@ -7,6 +7,7 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"time"
 
 	"strongroom/audit"
 	"strongroom/policy"
@@ -609,4 +610,70 @@ func (a *Admin) Grants(ctx context.Context, p string) ([]GrantInfo, error) {
 		return nil, &Error{Op: "grants", Path: p, Kind: classify(err), Err: err}
 	}
 	return out, nil
+}
+
+// TokenInfo describes an app token; its secret is never shown again.
+type TokenInfo struct {
+	ID       int64
+	Label    string
+	Created  time.Time
+	LastUsed time.Time
+}
+
+// AppTokens lists a user's app tokens.
+func (a *Admin) AppTokens(ctx context.Context, name string) ([]TokenInfo, error) {
+	var out []TokenInfo
+	err := a.fs.view(ctx, func(tx meta.Tx) error {
+		u, err := a.user(tx, name)
+		if err != nil {
+			return err
+		}
+		ts, err := tx.AppTokens(u.ID)
+		for _, t := range ts {
+			out = append(out, TokenInfo{ID: t.ID, Label: t.Name, Created: t.Created, LastUsed: t.LastUsed})
+		}
+		return err
+	})
+	if err != nil {
+		return nil, &Error{Op: "user tokens", Path: name, Kind: classify(err), Err: err}
+	}
+	return out, nil
+}
+
+// RevokeAppToken revokes one of a user's app tokens: sign-ins with it
+// fail from then on.
+func (a *Admin) RevokeAppToken(ctx context.Context, name string, id int64) error {
+	return a.do(ctx, "user.token.revoke", "", func(tx meta.Tx, ev *audit.Event) error {
+		ev.Target = name
+		u, err := a.user(tx, name)
+		if err != nil {
+			return err
+		}
+		ts, err := tx.AppTokens(u.ID)
+		if err != nil {
+			return err
+		}
+		for _, t := range ts {
+			if t.ID == id {
+				ev.Reason = t.Name
+				return tx.RemoveAppToken(id)
+			}
+		}
+		return &Error{Op: "user token revoke", Kind: KindNotExist, Err: fmt.Errorf("user %q has no app token %d", name, id)}
+	})
+}
+
+// Groups lists the groups in the admin's scope.
+func (a *Admin) Groups(ctx context.Context) ([]*policy.Group, error) {
+	var out []*policy.Group
+	err := a.fs.view(ctx, func(tx meta.Tx) error {
+		gs, err := tx.Groups()
+		for _, g := range gs {
+			if a.scope == 0 || g.TenantID == a.scope {
+				out = append(out, g)
+			}
+		}
+		return err
+	})
+	return out, err
 }

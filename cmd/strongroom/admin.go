@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strconv"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -343,6 +344,68 @@ func cmdUserToken(ctx context.Context, c *cmdContext, args []string) error {
 		return err
 	}
 	fmt.Fprintln(c.io.out, secret)
+	return nil
+}
+
+func cmdUserTokens(ctx context.Context, c *cmdContext, args []string) error {
+	pos, err := c.parse(args, 1, 1)
+	if err != nil {
+		return err
+	}
+	a, done, err := c.openAdmin(ctx)
+	if err != nil {
+		return err
+	}
+	defer done()
+	ts, err := a.AppTokens(ctx, pos[0])
+	if err != nil {
+		return err
+	}
+	tw := tabwriter.NewWriter(c.io.out, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "ID\tLABEL\tCREATED")
+	for _, t := range ts {
+		fmt.Fprintf(tw, "%d\t%s\t%s\n", t.ID, t.Label, t.Created.UTC().Format(time.RFC3339))
+	}
+	return tw.Flush()
+}
+
+func cmdUserRevokeToken(ctx context.Context, c *cmdContext, args []string) error {
+	pos, err := c.parse(args, 2, 2)
+	if err != nil {
+		return err
+	}
+	id, err := strconv.ParseInt(pos[1], 10, 64)
+	if err != nil {
+		return usagef("token id %q is not a number: `strongroom user tokens %s` lists them", pos[1], pos[0])
+	}
+	a, done, err := c.openAdmin(ctx)
+	if err != nil {
+		return err
+	}
+	defer done()
+	if err := a.RevokeAppToken(ctx, pos[0], id); err != nil {
+		return err
+	}
+	fmt.Fprintf(c.io.out, "token %d of %s revoked\n", id, pos[0])
+	return nil
+}
+
+func cmdGroupList(ctx context.Context, c *cmdContext, args []string) error {
+	if _, err := c.parse(args, 0, 0); err != nil {
+		return err
+	}
+	a, done, err := c.openAdmin(ctx)
+	if err != nil {
+		return err
+	}
+	defer done()
+	gs, err := a.Groups(ctx)
+	if err != nil {
+		return err
+	}
+	for _, g := range gs {
+		fmt.Fprintln(c.io.out, g.Name)
+	}
 	return nil
 }
 

@@ -81,6 +81,21 @@ func TestAdminAndAuditVerify(t *testing.T) {
 		t.Errorf("grant on a missing path: exit %d %q", code, errs)
 	}
 
+	tok := strings.TrimSpace(mustRun(t, "", append([]string{"user", "token", "carol", "laptop"}, d...)...))
+	if !strings.HasPrefix(tok, "srt_") {
+		t.Errorf("user token printed %q", tok)
+	}
+	if list := mustRun(t, "", append([]string{"user", "tokens", "carol"}, d...)...); !strings.Contains(list, "laptop") {
+		t.Errorf("user tokens:\n%s", list)
+	}
+	mustRun(t, "", append([]string{"user", "revoke-token", "carol", "1"}, d...)...)
+	if code, _, errs := cli(t, "", append([]string{"user", "revoke-token", "carol", "1"}, d...)...); code != exitFail || !strings.Contains(errs, "no app token 1") {
+		t.Errorf("revoking twice: exit %d %q", code, errs)
+	}
+	if groups := mustRun(t, "", append([]string{"group", "list"}, d...)...); strings.TrimSpace(groups) != "accounts" {
+		t.Errorf("group list: %q", groups)
+	}
+
 	out = mustRun(t, "", append([]string{"audit", "verify"}, d...)...)
 	if !strings.Contains(out, "audit chain intact") {
 		t.Fatalf("verify: %s", out)

@@ -184,6 +184,65 @@ func (h *Handler) apiNewToken(w http.ResponseWriter, r *http.Request, c *caller)
 	return nil
 }
 
+// apiTokens lists a user's app tokens, without their secrets.
+func (h *Handler) apiTokens(w http.ResponseWriter, r *http.Request, c *caller) error {
+	a, err := h.admin(r, c)
+	if err != nil {
+		return err
+	}
+	ts, err := a.AppTokens(r.Context(), r.PathValue("name"))
+	if err != nil {
+		return err
+	}
+	type tokenJSON struct {
+		ID       int64     `json:"id"`
+		Label    string    `json:"label"`
+		Created  time.Time `json:"created"`
+		LastUsed time.Time `json:"last_used,omitzero"`
+	}
+	out := []tokenJSON{}
+	for _, t := range ts {
+		out = append(out, tokenJSON{ID: t.ID, Label: t.Label, Created: t.Created, LastUsed: t.LastUsed})
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"tokens": out})
+	return nil
+}
+
+// apiRevokeToken revokes one of a user's app tokens.
+func (h *Handler) apiRevokeToken(w http.ResponseWriter, r *http.Request, c *caller) error {
+	a, err := h.admin(r, c)
+	if err != nil {
+		return err
+	}
+	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
+	if err != nil {
+		return refuse(http.StatusBadRequest, "invalid", "a token id is a number, as the token list shows it")
+	}
+	if err := a.RevokeAppToken(r.Context(), r.PathValue("name"), id); err != nil {
+		return err
+	}
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+// apiGroups lists the groups the administrator may manage.
+func (h *Handler) apiGroups(w http.ResponseWriter, r *http.Request, c *caller) error {
+	a, err := h.admin(r, c)
+	if err != nil {
+		return err
+	}
+	gs, err := a.Groups(r.Context())
+	if err != nil {
+		return err
+	}
+	names := []string{}
+	for _, g := range gs {
+		names = append(names, g.Name)
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"groups": names})
+	return nil
+}
+
 func (h *Handler) apiAddGroup(w http.ResponseWriter, r *http.Request, c *caller) error {
 	var req struct {
 		Name   string `json:"name"`

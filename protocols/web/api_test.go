@@ -7,6 +7,7 @@ import (
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/csv"
+	"fmt"
 	"io"
 	"net/http"
 	"strings"
@@ -311,6 +312,25 @@ func TestAdminAPI(t *testing.T) {
 
 		tok := decode[map[string]string](t, want(t, root.do("POST", "/api/v1/admin/users/dana/tokens", map[string]string{"label": "script"}), http.StatusCreated, ""))
 		dana := &client{t: t, base: ts.srv.URL, http: &http.Client{}, token: "dana:" + tok["token"]}
+		want(t, dana.do("GET", "/api/v1/me", nil), http.StatusOK, "")
+		groups := decode[struct{ Groups []string }](t, want(t, root.do("GET", "/api/v1/admin/groups", nil), http.StatusOK, ""))
+		if len(groups.Groups) != 1 || groups.Groups[0] != "finance" {
+			t.Errorf("groups: got %v, want [finance]", groups.Groups)
+		}
+		toks := decode[struct {
+			Tokens []struct {
+				ID    int64
+				Label string
+			}
+		}](t, want(t, root.do("GET", "/api/v1/admin/users/dana/tokens", nil), http.StatusOK, ""))
+		if len(toks.Tokens) != 1 || toks.Tokens[0].Label != "script" {
+			t.Fatalf("dana's tokens: got %+v, want the one labelled script", toks.Tokens)
+		}
+		want(t, root.do("DELETE", fmt.Sprintf("/api/v1/admin/users/dana/tokens/%d", toks.Tokens[0].ID), nil), http.StatusNoContent, "")
+		want(t, dana.do("GET", "/api/v1/me", nil), http.StatusUnauthorized, "unauthenticated")
+		want(t, root.do("DELETE", "/api/v1/admin/users/dana/tokens/999999", nil), http.StatusNotFound, "not_found")
+		tok = decode[map[string]string](t, want(t, root.do("POST", "/api/v1/admin/users/dana/tokens", map[string]string{"label": "again"}), http.StatusCreated, ""))
+		dana.token = "dana:" + tok["token"]
 		want(t, dana.do("GET", "/api/v1/me", nil), http.StatusOK, "")
 
 		want(t, root.do("POST", "/api/v1/admin/users/dana/password", map[string]string{"password": "pw-dana-2"}), http.StatusNoContent, "")
