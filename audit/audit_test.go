@@ -86,7 +86,7 @@ func TestVerifier(t *testing.T) {
 func TestHashGolden(t *testing.T) {
 	e := &Event{Time: time.Date(2026, 12, 4, 9, 30, 0, 123, time.UTC), Tenant: "acme", User: "carol",
 		Op: "write", Path: "/acme/carol/contract.pdf", Version: "42", Bytes: 1234, Protocol: "webdav",
-		RemoteAddr: "192.0.2.7:5000", SessionID: "abc", Outcome: OK}
+		RemoteAddr: "192.0.2.7:5000", SessionID: "abc", UserAgent: "WinSCP/6.3", Request: "PUT", Outcome: OK}
 	e.Seal(3, 9, bytes.Repeat([]byte{0xab}, 32))
 	got := hex.EncodeToString(e.Hash) + "\n"
 	const golden = "testdata/hash-v1.golden"

@@ -33,6 +33,8 @@ type Event struct {
 	Protocol   string // "sftp", "webdav", "web", "api", "cli"
 	RemoteAddr string
 	SessionID  string
+	UserAgent  string // the client software, where the protocol tells
+	Request    string // the protocol's request: an HTTP method, an SFTP packet
 	Outcome    Outcome
 	Reason     string // why it was denied or failed
 
@@ -76,7 +78,7 @@ func (e *Event) computeHash() []byte {
 		putString(s)
 	}
 	putInt(e.Bytes)
-	for _, s := range []string{e.Protocol, e.RemoteAddr, e.SessionID, string(e.Outcome), e.Reason} {
+	for _, s := range []string{e.Protocol, e.RemoteAddr, e.SessionID, e.UserAgent, e.Request, string(e.Outcome), e.Reason} {
 		putString(s)
 	}
 	return h.Sum(nil)

@@ -26,6 +26,8 @@ type record struct {
 	Protocol   string  `json:"protocol"`
 	RemoteAddr string  `json:"remote_addr,omitempty"`
 	SessionID  string  `json:"session_id,omitempty"`
+	UserAgent  string  `json:"user_agent,omitempty"`
+	Request    string  `json:"request,omitempty"`
 	Outcome    Outcome `json:"outcome"`
 	Reason     string  `json:"reason,omitempty"`
 	PrevHash   string  `json:"prev_hash"`
@@ -37,7 +39,7 @@ func toRecord(e *Event) record {
 		ID: e.ID, Chain: e.Chain, Seq: e.Seq, Time: e.Time.UTC().Format(time.RFC3339Nano),
 		Tenant: e.Tenant, User: e.User, Op: e.Op, Path: e.Path, Target: e.Target,
 		Version: e.Version, Bytes: e.Bytes, Protocol: e.Protocol, RemoteAddr: e.RemoteAddr,
-		SessionID: e.SessionID, Outcome: e.Outcome, Reason: e.Reason,
+		SessionID: e.SessionID, UserAgent: e.UserAgent, Request: e.Request, Outcome: e.Outcome, Reason: e.Reason,
 		PrevHash: hex.EncodeToString(e.PrevHash), Hash: hex.EncodeToString(e.Hash),
 	}
 }
@@ -58,7 +60,7 @@ func (w *jsonlWriter) Close() error         { return nil }
 
 // csvHeader names the CSV columns, in order.
 var csvHeader = []string{"id", "chain", "seq", "time", "tenant", "user", "op", "path", "target",
-	"version", "bytes", "protocol", "remote_addr", "session_id", "outcome", "reason", "prev_hash", "hash"}
+	"version", "bytes", "protocol", "remote_addr", "session_id", "user_agent", "request", "outcome", "reason", "prev_hash", "hash"}
 
 // NewCSVWriter writes a header row, then one row per record.
 func NewCSVWriter(w io.Writer) Writer { return &csvWriter{w: csv.NewWriter(w)} }
@@ -80,7 +82,7 @@ func (w *csvWriter) Write(e *Event) error {
 		strconv.FormatInt(r.ID, 10), strconv.Itoa(r.Chain), strconv.FormatInt(r.Seq, 10), r.Time,
 		csvSafe(r.Tenant), csvSafe(r.User), r.Op, csvSafe(r.Path), csvSafe(r.Target), r.Version,
 		strconv.FormatInt(r.Bytes, 10), r.Protocol, r.RemoteAddr, csvSafe(r.SessionID),
-		string(r.Outcome), csvSafe(r.Reason), r.PrevHash, r.Hash,
+		csvSafe(r.UserAgent), csvSafe(r.Request), string(r.Outcome), csvSafe(r.Reason), r.PrevHash, r.Hash,
 	})
 }
 

@@ -37,7 +37,8 @@ func (fs *FS) Admin(actor string, scope int64, info SessionInfo) *Admin {
 // failure on its own.
 func (a *Admin) do(ctx context.Context, op, p string, fn func(tx meta.Tx, ev *audit.Event) error) error {
 	ev := &audit.Event{Time: a.fs.now(), User: a.actor, Op: op, Path: p, Protocol: a.info.Protocol,
-		RemoteAddr: a.info.RemoteAddr, SessionID: a.info.SessionID, Outcome: audit.OK}
+		RemoteAddr: a.info.RemoteAddr, SessionID: a.info.SessionID, UserAgent: a.info.UserAgent,
+		Request: a.info.Request, Outcome: audit.OK}
 	chain := audit.ChainFor(a.info.SessionID, a.fs.meta.AuditChains())
 	err := a.fs.update(ctx, func(tx meta.Tx) error {
 		if err := fn(tx, ev); err != nil {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 
 	"strongroom/audit"
 	"strongroom/vfs/meta"
@@ -74,8 +75,14 @@ func (a *Admin) AuditEvents(ctx context.Context, f meta.AuditFilter, fn func(*au
 			}
 			tenant = t.Name
 		}
+		prefix := strings.TrimSuffix(f.PathPrefix, "/")
 		return tx.AuditEvents(f, func(e *audit.Event) error {
 			if a.scope != 0 && e.Tenant != tenant {
+				return nil
+			}
+			// The store matches a prefix of bytes; a path filter means
+			// the path and what is below it, not "/a" matching "/ab".
+			if prefix != "" && e.Path != prefix && !strings.HasPrefix(e.Path, prefix+"/") {
 				return nil
 			}
 			return fn(e)

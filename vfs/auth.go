@@ -36,7 +36,8 @@ type Credential struct {
 func (fs *FS) Authenticate(ctx context.Context, name string, cred Credential, info SessionInfo) (*policy.User, error) {
 	now := fs.now()
 	ev := &audit.Event{Time: now, User: name, Op: "login", Protocol: info.Protocol,
-		RemoteAddr: info.RemoteAddr, SessionID: info.SessionID, Outcome: audit.OK}
+		RemoteAddr: info.RemoteAddr, SessionID: info.SessionID, UserAgent: info.UserAgent,
+		Request: info.Request, Outcome: audit.OK}
 	if fs.logins.banned(info.RemoteAddr, now) {
 		ev.Outcome, ev.Reason = audit.Denied, "address throttled after repeated failures"
 		fs.appendAudit(ctx, audit.ChainFor(info.SessionID, fs.meta.AuditChains()), ev)

@@ -95,6 +95,12 @@ func (s *Session) copyTree(tx meta.Tx, n, dir *meta.Node, name string, budget *i
 	if err := tx.CreateNode(c); err != nil {
 		return 0, err
 	}
+	if err := copyProps(tx, n.ID, c.ID); err != nil {
+		return 0, err
+	}
+	if !n.IsDir && n.VersionID == 0 {
+		return 0, nil // an empty file with no version yet
+	}
 	if !n.IsDir {
 		v, err := tx.Version(n.VersionID)
 		if err != nil {
@@ -126,4 +132,19 @@ func (s *Session) copyTree(tx meta.Tx, n, dir *meta.Node, name string, budget *i
 		}
 		after = kids[len(kids)-1].Name
 	}
+}
+
+// copyProps gives the copy the source's WebDAV dead properties, which a
+// COPY keeps (RFC 4918, 9.8.2).
+func copyProps(tx meta.Tx, from, to int64) error {
+	props, err := tx.Props(from)
+	if err != nil {
+		return err
+	}
+	for _, p := range props {
+		if err := tx.SetProp(to, p); err != nil {
+			return err
+		}
+	}
+	return nil
 }

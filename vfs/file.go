@@ -75,6 +75,13 @@ func (s *Session) open(ctx context.Context, p, versionID string) (*File, error) 
 				return err
 			}
 		}
+		if id == 0 {
+			// A file made empty, with no version yet (a WebDAV lock on a
+			// new name makes one): it reads as empty.
+			f.version = &meta.Version{NodeID: t.node.ID}
+			f.info = newFileInfo(t.node, t.path, s.allowed(t))
+			return nil
+		}
 		v, err := tx.Version(id)
 		if err != nil {
 			return err

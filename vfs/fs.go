@@ -179,7 +179,8 @@ func classify(err error) Kind {
 // would not parse. user may be empty when no one had signed in.
 func (fs *FS) Record(ctx context.Context, info SessionInfo, user, op, reason string, outcome audit.Outcome) {
 	ev := &audit.Event{Time: fs.now(), User: user, Op: op, Protocol: info.Protocol,
-		RemoteAddr: info.RemoteAddr, SessionID: info.SessionID, Outcome: outcome, Reason: reason}
+		RemoteAddr: info.RemoteAddr, SessionID: info.SessionID, UserAgent: info.UserAgent,
+		Request: info.Request, Outcome: outcome, Reason: reason}
 	fs.appendAudit(ctx, audit.ChainFor(info.SessionID, fs.meta.AuditChains()), ev)
 	fs.metrics.operation(info.Protocol, op, outcome)
 }

@@ -15,6 +15,7 @@ type SessionInfo struct {
 	RemoteAddr string // host:port of the client
 	SessionID  string // the protocol's own id for the connection or login
 	UserAgent  string // client software, where the protocol tells
+	Request    string // the request being served: an HTTP method, say
 }
 
 // FileInfo describes a file or folder as one user sees it. It implements

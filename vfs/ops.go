@@ -3,6 +3,7 @@ package vfs
 import (
 	"context"
 	"errors"
+	"strings"
 	"time"
 
 	"strongroom/policy"
@@ -251,8 +252,29 @@ func (s *Session) Rename(ctx context.Context, from, to string, opts RenameOption
 				return err
 			}
 		}
+		if err := dropLocks(tx, ev.Path, s.fs.now()); err != nil {
+			return err
+		}
 		return tx.MoveNode(src.node.ID, parent.node.ID, name)
 	})
+}
+
+// dropLocks removes the WebDAV locks on the portal path pp and below it,
+// whose item is going away (removed, or moved elsewhere), so that a new
+// item made at the old path is not covered by them.
+func dropLocks(tx meta.Tx, pp string, now time.Time) error {
+	locks, err := tx.LocksAt(pp, true, now)
+	if err != nil {
+		return err
+	}
+	for _, l := range locks {
+		if l.Path == pp || strings.HasPrefix(l.Path, pp+"/") {
+			if err := tx.RemoveLock(l.Token); err != nil && !errors.Is(err, meta.ErrNotFound) {
+				return err
+			}
+		}
+	}
+	return nil
 }
 
 // Remove deletes the item at p. A folder must be empty unless recursive
@@ -283,6 +305,9 @@ func (s *Session) Remove(ctx context.Context, p string, recursive bool) error {
 		if !t.node.IsDir {
 			ev.Version = formatID(t.node.VersionID)
 			ev.Bytes = t.node.Size
+		}
+		if err := dropLocks(tx, ev.Path, s.fs.now()); err != nil {
+			return err
 		}
 		return tx.DeleteNode(t.node.ID, s.fs.now())
 	})

@@ -300,8 +300,8 @@ func (s *Session) event(op, p string) *audit.Event {
 	defer s.mu.Unlock()
 	return &audit.Event{
 		Time: s.fs.now(), Tenant: s.tenant, User: s.name, Op: op,
-		Protocol: s.info.Protocol, RemoteAddr: s.info.RemoteAddr,
-		SessionID: s.info.SessionID, Outcome: audit.OK,
+		Protocol: s.info.Protocol, RemoteAddr: s.info.RemoteAddr, SessionID: s.info.SessionID,
+		UserAgent: s.info.UserAgent, Request: s.info.Request, Outcome: audit.OK,
 	}
 }
 

@@ -16,15 +16,15 @@ import (
 const auditBatch = 500
 
 const auditCols = `id, chain, seq, time, tenant, user_name, op, path, target, version, bytes,
-	protocol, remote_addr, session_id, outcome, reason, prev_hash, hash`
+	protocol, remote_addr, session_id, user_agent, request, outcome, reason, prev_hash, hash`
 
 func scanEvent(sc scanner) (*audit.Event, error) {
 	var e audit.Event
 	var at int64
 	var outcome string
 	err := sc.Scan(&e.ID, &e.Chain, &e.Seq, &at, &e.Tenant, &e.User, &e.Op, &e.Path, &e.Target,
-		&e.Version, &e.Bytes, &e.Protocol, &e.RemoteAddr, &e.SessionID, &outcome, &e.Reason,
-		&e.PrevHash, &e.Hash)
+		&e.Version, &e.Bytes, &e.Protocol, &e.RemoteAddr, &e.SessionID, &e.UserAgent, &e.Request,
+		&outcome, &e.Reason, &e.PrevHash, &e.Hash)
 	if err != nil {
 		return nil, err
 	}
@@ -49,13 +49,13 @@ func (t *tx) AppendAudit(chain int, e *audit.Event) error {
 	e.Seal(chain, seq, prev)
 
 	err = t.queryRow(`INSERT INTO audit_events (chain, seq, time, tenant, user_name, op, path,
-			target, version, bytes, protocol, remote_addr, session_id, outcome, reason,
-			prev_hash, hash)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+			target, version, bytes, protocol, remote_addr, session_id, user_agent, request,
+			outcome, reason, prev_hash, hash)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 		RETURNING id`,
 		e.Chain, e.Seq, e.Time.UnixNano(), e.Tenant, e.User, e.Op, e.Path, e.Target, e.Version,
-		e.Bytes, e.Protocol, e.RemoteAddr, e.SessionID, string(e.Outcome), e.Reason,
-		e.PrevHash, e.Hash).Scan(&e.ID)
+		e.Bytes, e.Protocol, e.RemoteAddr, e.SessionID, e.UserAgent, e.Request, string(e.Outcome),
+		e.Reason, e.PrevHash, e.Hash).Scan(&e.ID)
 	if err != nil {
 		return err
 	}
