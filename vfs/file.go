@@ -160,7 +160,9 @@ func (f *File) seekStream(off int64) error {
 		}
 	}
 	f.dropStream()
+	start := f.s.fs.now()
 	r, err := f.s.fs.openContent(context.Background(), f.version, f.sealed, off, -1)
+	f.s.fs.metrics.observeStore("blob", "open", start, f.s.fs.now())
 	if errors.Is(err, blob.ErrNotExist) {
 		return f.errorf(KindOther, fmt.Errorf("content of version %d is missing from the blob store: %w", f.version.ID, err))
 	}
