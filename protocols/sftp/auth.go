@@ -84,6 +84,13 @@ var errBadLogin = errors.New("sftp: sign-in failed")
 // verifiedKey check whether the key belongs to the user. So a client
 // cannot learn whether a user exists, or which keys they hold, by
 // offering keys without holding them.
+//
+// The cost: every key a client signs with counts as an attempt, so a
+// client whose agent holds several keys, the right one last, records a
+// failure for each of the others, and uses up the address's throttle
+// sooner. Fix: a vfs look-up that says, unrecorded, whether a key belongs
+// to a user, and answering key queries with it, as OpenSSH does (which
+// then lets a client probe which keys a user holds).
 func (a *authState) offerKey(conn ssh.ConnMetadata, key ssh.PublicKey) (*ssh.Permissions, error) {
 	return &ssh.Permissions{Extensions: map[string]string{"fingerprint": ssh.FingerprintSHA256(key)}}, nil
 }
@@ -144,6 +151,11 @@ func (a *authState) keyboardInteractive(conn ssh.ConnMetadata, ask ssh.KeyboardI
 // records the attempt and throttles the address after repeated failures;
 // a throttled address gets a banner saying so, once, and then fails every
 // attempt on the connection without asking again.
+//
+// TODO: a throttled address still gets a full handshake before it learns
+// it is refused, which costs the server a key exchange per connection.
+// Fix: a vfs method reporting whether an address is throttled, checked
+// as the connection is accepted.
 func (a *authState) check(conn ssh.ConnMetadata, cred vfs.Credential) (*userInfo, error) {
 	a.mu.Lock()
 	throttled := a.throttled

@@ -64,6 +64,7 @@ func (c *conn) run() {
 	c.info.UserAgent = string(sc.ClientVersion())
 	c.log = c.log.With("conn_id", c.info.SessionID[:16], "user", c.user)
 	go ssh.DiscardRequests(reqs)
+	c.armIdle()
 
 	ctx := context.Background()
 	if why := s.signedIn(c.user); why != "" {
@@ -83,7 +84,6 @@ func (c *conn) run() {
 	c.log.Info("session started", "remote_addr", c.info.RemoteAddr, "client", c.info.UserAgent)
 	defer c.log.Info("session ended")
 
-	c.armIdle()
 	var wg sync.WaitGroup
 	defer wg.Wait()
 	for nch := range chans {
@@ -194,7 +194,7 @@ func (c *conn) serveChannel(ch ssh.Channel, reqs <-chan *ssh.Request) {
 // serveSFTP runs the request server on ch until the client ends it or
 // the connection drops.
 func (c *conn) serveSFTP(ch ssh.Channel) {
-	pw := &packetWriter{w: ch, sent: c.answered}
+	pw := &packetWriter{w: ch, sending: c.answered, sent: c.closeIfDrained}
 	pr := &packetReader{r: ch, w: pw, maxHandles: maxHandles, passed: c.requested}
 	rw := struct {
 		io.Reader
@@ -235,11 +235,19 @@ func (c *conn) requested() {
 	c.mu.Unlock()
 }
 
-// answered counts a reply from the request server.
+// answered counts a reply from the request server, as it goes out.
 func (c *conn) answered() {
 	c.mu.Lock()
 	c.inflight--
 	c.active = c.srv.clock.Now()
+	c.mu.Unlock()
+}
+
+// closeIfDrained closes a draining connection once it has nothing open and
+// nothing in flight. It runs after each reply has gone out, so the last
+// reply reaches the client first.
+func (c *conn) closeIfDrained() {
+	c.mu.Lock()
 	idle := c.draining && c.idleLocked()
 	c.mu.Unlock()
 	if idle {
@@ -259,14 +267,13 @@ func (c *conn) openHandle() bool {
 	return true
 }
 
+// closeHandle gives a handle back. The close request itself is still in
+// flight, so a draining connection closes after its reply (see
+// closeIfDrained).
 func (c *conn) closeHandle() {
 	c.mu.Lock()
 	c.handles--
-	idle := c.draining && c.idleLocked()
 	c.mu.Unlock()
-	if idle {
-		c.close()
-	}
 }
 
 func (c *conn) idleLocked() bool { return c.inflight <= 0 && c.handles == 0 }

@@ -24,7 +24,10 @@
 // version, only when the client closes the handle and the commit
 // succeeds; the reply to the close is sent after the commit, so a client
 // that checks it (as OpenSSH's does) knows the file is durable. A handle
-// left open when the connection ends is aborted: nothing of it is kept.
+// left open when the connection ends is aborted: nothing of it is kept,
+// so an upload cut off that way starts again from the beginning. A client
+// that interrupts an upload and closes the handle itself (OpenSSH's sftp
+// on Ctrl-C) commits what it sent, which it can then resume.
 // Writes may arrive out of order and in parallel, as OpenSSH pipelines
 // them. Opening an existing file without the truncate flag (OpenSSH's
 // reput, the resume of WinSCP and FileZilla) continues the current

@@ -280,7 +280,7 @@ func (h *handler) Filelist(r *sftp.Request) (sftp.ListerAt, error) {
 		if err != nil {
 			return nil, status(err)
 		}
-		return entries{fi}, nil
+		return entries{owned{fi}}, nil
 	}
 	return nil, unsupported(fmt.Sprintf("%s: not supported", r.Method))
 }
@@ -312,6 +312,17 @@ func (h *handler) LookupUserName(string) string { return h.c.user }
 
 // LookupGroupName does the same for groups.
 func (h *handler) LookupGroupName(string) string { return h.c.user }
+
+// ownerID is the user and group id every item reports. The store keeps
+// no owners; clients such as OpenSSH's chown need some id to start from,
+// and long listings name it after the signed-in user.
+const ownerID = 1000
+
+// owned gives a vfs.FileInfo an owner for the request server.
+type owned struct{ *vfs.FileInfo }
+
+func (owned) Uid() uint32 { return ownerID }
+func (owned) Gid() uint32 { return ownerID }
 
 // entries is a fixed listing: the answer to stat.
 type entries []os.FileInfo

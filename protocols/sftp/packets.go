@@ -18,6 +18,11 @@ import (
 //     error: on a handle from Filewrite, the request server would take a
 //     stray read request for a write of zeros;
 //   - it refuses packets longer than maxPacket before reading them.
+//
+// A write request on a read handle is still the request server's to
+// answer, and it answers with the file's data at that offset rather than
+// an error: harmless, since the client may read that data anyway, but not
+// the failure it should be. Fixing it here would mean tracking handles.
 
 // SFTP packet types and open flags this file looks at.
 const (
@@ -205,8 +210,10 @@ func (pr *packetReader) next() error {
 // whole, so that a reply answered here never lands inside one; and it
 // rewrites the first, the version packet. It is safe for concurrent use.
 type packetWriter struct {
-	w    io.Writer
-	sent func() // called for each of the request server's packets sent
+	w io.Writer
+	// sending and sent, if set, are called before and after each of the
+	// request server's packets goes out.
+	sending, sent func()
 
 	mu        sync.Mutex
 	pending   []byte // the start of a packet not yet complete
@@ -258,6 +265,11 @@ func (pw *packetWriter) flush(tail []byte) error {
 		pw.pending = binary.BigEndian.AppendUint32(pw.pending[:0], uint32(len(p)))
 		pw.pending = append(pw.pending, p...)
 		tail = nil
+	}
+	// Counted before it goes, so that a client acting on the reply never
+	// finds the request still in flight.
+	if pw.sending != nil {
+		pw.sending()
 	}
 	_, err := pw.w.Write(pw.pending)
 	if err == nil && len(tail) > 0 {

@@ -19,7 +19,18 @@ import (
 //
 // Only a clean close commits: a handle the request server closes because
 // the connection ended (it calls TransferError first) is aborted, so a
-// client that vanishes mid-upload leaves nothing behind.
+// client that vanishes mid-upload leaves nothing behind. A client that
+// interrupts an upload and then closes the handle, as OpenSSH's sftp does
+// on Ctrl-C, commits what it sent: the close cannot be told from the end
+// of a whole upload.
+//
+// BUG(resume): so an upload cut off by a dropped connection cannot be
+// resumed: nothing of it was kept, and reput finds no file (or the
+// previous version, whose size it would wrongly resume from). Resuming
+// it needs the vfs to keep an aborted upload's blob for a while, unseen,
+// for the same user and path, and to report its size to that user's stat
+// and continue it on a Resume create. Resuming a committed partial file
+// (after Ctrl-C, or WinSCP's .filepart files) works.
 type writer struct {
 	h    *handler
 	ctx  context.Context // the open request's, which lasts until close
@@ -67,6 +78,10 @@ func (w *writer) upload() (*vfs.Upload, error) {
 }
 
 // ReadAt refuses: content being written cannot be read back.
+//
+// BUG(readwrite): clients that open files read-write and read back what
+// they wrote (sshfs does, for some editors) get this refusal. Serving
+// them would need uploads that can be read before they commit.
 func (w *writer) ReadAt([]byte, int64) (int, error) {
 	return 0, unsupported("read " + w.path + ": a file open for writing cannot be read; open it again to read")
 }
@@ -301,7 +316,7 @@ func (l *lister) ListAt(b []os.FileInfo, off int64) (int, error) {
 		if n == len(b) {
 			break
 		}
-		b[n] = fi
+		b[n] = owned{fi}
 		n++
 	}
 	if !l.more && off+int64(n) == l.start+int64(len(l.page)) {

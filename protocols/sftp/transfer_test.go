@@ -86,10 +86,14 @@ func TestResume(t *testing.T) {
 			ts.waitFor(t, "closed", closed+1)
 		}
 
-		for _, sig := range []os.Signal{syscall.SIGKILL, syscall.SIGTERM} {
-			t.Run("killed-"+sig.String(), func(t *testing.T) {
-				name := "killed-" + strings.ReplaceAll(sig.String(), " ", "")
-				interrupt(t, name, sig)
+		kills := []struct {
+			name string
+			sig  os.Signal
+		}{{"SIGKILL", syscall.SIGKILL}, {"SIGTERM", syscall.SIGTERM}}
+		for _, k := range kills {
+			t.Run(k.name, func(t *testing.T) {
+				name := "killed-" + k.name
+				interrupt(t, name, k.sig)
 				if _, err := s.Stat(ctx, "/"+name); vfs.KindOf(err) != vfs.KindNotExist {
 					t.Errorf("stat after kill: %v, want not found: an aborted upload must leave nothing", err)
 				}
@@ -314,4 +318,30 @@ func TestLargeFolder(t *testing.T) {
 			}
 		}
 	})
+}
+
+// TestRekeyAndCiphers moves 64 MiB each way with each cipher while both
+// sides renew their keys every few MiB, as a multi-GiB transfer does
+// with the default limits.
+func TestRekeyAndCiphers(t *testing.T) {
+	if testing.Short() {
+		t.Skip("64 MiB transfers in -short mode")
+	}
+	env := vfstest.Embedded(t)
+	ts := startServer(t, env, &Options{RekeyThreshold: 4 << 20})
+	u := ts.addUser(t, "alice", vfs.UserOptions{})
+	dir := t.TempDir()
+	src, want := randomFile(t, dir, "src", 64<<20)
+	for _, cipher := range []string{"aes128-gcm@openssh.com", "aes256-gcm@openssh.com", "chacha20-poly1305@openssh.com", "aes128-ctr"} {
+		t.Run(cipher, func(t *testing.T) {
+			cmd := ts.sftpCommand(u, dir, "-c", cipher, "-o", "RekeyLimit=3M", "-o", "MACs=hmac-sha2-256-etm@openssh.com")
+			cmd.Stdin = strings.NewReader("put " + src + " /" + cipher + "\nget /" + cipher + " " + cipher + ".back\n")
+			if out, err := output(t, cmd); err != nil {
+				t.Fatalf("sftp: %v\n%s", err, out)
+			}
+			if got := fileSum(t, filepath.Join(dir, cipher+".back")); got != want {
+				t.Errorf("round trip sha256 %s, want %s", got, want)
+			}
+		})
+	}
 }
