@@ -22,6 +22,8 @@ type writer struct {
 	s   *Store
 	key string
 	f   *os.File // nil once the upload has ended
+	n   int64    // bytes written
+	wb  writeback
 
 	// err is why the upload cannot continue: the first failure, or
 	// errCommitted or errAborted once it ended.
@@ -52,10 +54,13 @@ func (w *writer) Write(p []byte) (int, error) {
 		return 0, err
 	}
 	n, err := w.f.Write(p)
+	w.n += int64(n)
 	if err != nil {
 		w.fail(err)
+		return n, err
 	}
-	return n, err
+	w.wb.wrote(w.f, w.n)
+	return n, nil
 }
 
 // Commit syncs the file, renames it into its shard folder and syncs that

@@ -1,0 +1,30 @@
+package diskblob
+
+import "os"
+
+// writebackChunk is how much an upload writes before the kernel is asked
+// to start putting it on disk.
+const writebackChunk = 8 << 20
+
+// writeback starts writing an upload's file to disk while the upload is
+// still streaming, one chunk behind, and waits for the chunk before that,
+// so that Commit's fsync finds little left to write and the page cache
+// holds at most a few chunks of each upload. Without it, the fsync of a
+// 1 GiB upload writes the whole GiB after the last byte arrived, and the
+// client waits seconds for the close to be answered.
+//
+// It is an optimisation only: errors are left for fsync to report.
+type writeback struct {
+	started int64 // bytes handed to the kernel for writing
+}
+
+// wrote is called after each write, with the file's size so far.
+func (wb *writeback) wrote(f *os.File, size int64) {
+	for size-wb.started >= writebackChunk {
+		syncRange(f, wb.started, writebackChunk, false)
+		if wb.started >= 2*writebackChunk {
+			syncRange(f, wb.started-2*writebackChunk, writebackChunk, true)
+		}
+		wb.started += writebackChunk
+	}
+}
