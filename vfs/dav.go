@@ -350,9 +350,16 @@ func (s *Session) Locks(ctx context.Context, p string, below bool) ([]*Lock, err
 	return out, nil
 }
 
-// CheckLocks tells whether a change to the item at p (and, with below,
-// to anything under it) may go ahead, given the lock tokens the client
-// submitted, and returns the locks it found.
+// A LockScope is part of what a change touches, for CheckLocks: the
+// item at Path and, with Below, everything under it.
+type LockScope struct {
+	Path  string
+	Below bool
+}
+
+// CheckLocks tells whether a change that touches scopes may go ahead,
+// given the lock tokens the client submitted, and returns the locks it
+// found, in one transaction.
 //
 // Rule: every item the change touches that a lock covers needs the
 // token of one of the locks that cover it, submitted by the user who
@@ -361,56 +368,74 @@ func (s *Session) Locks(ctx context.Context, p string, below bool) ([]*Lock, err
 // KindPermission. Both are recorded; a change allowed is not. An item
 // the user may not see, or whose folder does not exist, has no locks:
 // the change itself then fails, with its own error.
-func (s *Session) CheckLocks(ctx context.Context, p string, below bool, tokens []string) ([]*Lock, error) {
+func (s *Session) CheckLocks(ctx context.Context, tokens []string, scopes ...LockScope) ([]*Lock, error) {
+	submitted := make(map[string]bool, len(tokens))
+	for _, t := range tokens {
+		submitted[t] = true
+	}
 	var out []*Lock
+	failed := ""
 	err := s.fs.view(ctx, func(tx meta.Tx) error {
 		out = out[:0]
 		if err := s.refresh(tx); err != nil {
 			return err
 		}
-		held, err := s.liveLocks(tx, p, below)
-		if err != nil || len(held) == 0 {
-			return err
-		}
-		submitted := make(map[string]bool, len(tokens))
-		for _, t := range tokens {
-			submitted[t] = true
-		}
-		for _, l := range held {
-			if submitted[l.Token] && l.UserID != s.uid {
-				return &Error{Op: "lock.check", Kind: KindPermission, Err: errors.New("a lock token of another user was submitted")}
+		for _, sc := range scopes {
+			held, err := s.liveLocks(tx, sc.Path, sc.Below)
+			if err != nil {
+				return err
 			}
-		}
-
-		// The item itself, and each item below it that carries a lock.
-		pp := s.portalPath(p)
-		at := []string{pp}
-		for _, l := range held {
-			if l.Path != pp && strings.HasPrefix(l.Path, strings.TrimSuffix(pp, "/")+"/") {
-				at = append(at, l.Path)
+			if err := s.checkHeld(held, sc.Path, submitted); err != nil {
+				failed = sc.Path
+				return err
 			}
-		}
-		for _, item := range at {
-			locked, ok := false, false
 			for _, l := range held {
-				if covers(l, item) {
-					locked = true
-					ok = ok || (submitted[l.Token] && l.UserID == s.uid)
-				}
+				out = append(out, s.lockView(l))
 			}
-			if locked && !ok {
-				return &Error{Op: "lock.check", Kind: KindPermission, Err: ErrLocked}
-			}
-		}
-		for _, l := range held {
-			out = append(out, s.lockView(l))
 		}
 		return nil
 	})
 	if err != nil {
-		return nil, s.finish(ctx, s.event("lock.check", p), p, err)
+		if failed == "" && len(scopes) > 0 {
+			failed = scopes[0].Path
+		}
+		return nil, s.finish(ctx, s.event("lock.check", failed), failed, err)
 	}
 	return out, nil
+}
+
+// checkHeld applies CheckLocks' rule to the locks held on p and below.
+func (s *Session) checkHeld(held []*meta.Lock, p string, submitted map[string]bool) error {
+	if len(held) == 0 {
+		return nil
+	}
+	for _, l := range held {
+		if submitted[l.Token] && l.UserID != s.uid {
+			return &Error{Op: "lock.check", Kind: KindPermission, Err: errors.New("a lock token of another user was submitted")}
+		}
+	}
+
+	// The item itself, and each item below it that carries a lock.
+	pp := s.portalPath(p)
+	at := []string{pp}
+	for _, l := range held {
+		if l.Path != pp && strings.HasPrefix(l.Path, strings.TrimSuffix(pp, "/")+"/") {
+			at = append(at, l.Path)
+		}
+	}
+	for _, item := range at {
+		locked, ok := false, false
+		for _, l := range held {
+			if covers(l, item) {
+				locked = true
+				ok = ok || (submitted[l.Token] && l.UserID == s.uid)
+			}
+		}
+		if locked && !ok {
+			return &Error{Op: "lock.check", Kind: KindPermission, Err: ErrLocked}
+		}
+	}
+	return nil
 }
 
 // liveLocks returns the unexpired locks that cover p (and, with below,

@@ -245,15 +245,15 @@ func TestLockOwnership(t *testing.T) {
 		}
 		const doc = "/alice/shared/doc.txt"
 
-		_, err = d.bob.CheckLocks(ctx, doc, false, nil)
+		_, err = d.bob.CheckLocks(ctx, nil, vfs.LockScope{Path: doc})
 		if !errors.Is(err, vfs.ErrLocked) {
 			t.Errorf("bob's write with no token: got %v, want ErrLocked", err)
 		}
-		_, err = d.bob.CheckLocks(ctx, doc, false, []string{"urn:t:a"})
+		_, err = d.bob.CheckLocks(ctx, []string{"urn:t:a"}, vfs.LockScope{Path: doc})
 		if !errors.Is(err, vfs.ErrPermission) || errors.Is(err, vfs.ErrLocked) {
 			t.Errorf("bob's write with alice's token: got %v, want a refusal of the token", err)
 		}
-		if _, err := d.alice.CheckLocks(ctx, "/shared/doc.txt", false, []string{"urn:t:a"}); err != nil {
+		if _, err := d.alice.CheckLocks(ctx, []string{"urn:t:a"}, vfs.LockScope{Path: "/shared/doc.txt"}, vfs.LockScope{Path: "/shared"}); err != nil {
 			t.Errorf("alice's write with her token: got %v, want none", err)
 		}
 		_, err = d.bob.RefreshLock(ctx, doc, "urn:t:a", time.Minute)
@@ -313,7 +313,7 @@ func TestLockCreatesEmptyFile(t *testing.T) {
 		if err != nil || fi.Size() != 0 || fi.VersionID() != "" {
 			t.Fatalf("the new file: got %+v, %v; want an empty file with no version", fi, err)
 		}
-		if _, err := d.alice.CheckLocks(ctx, "/shared/new.docx", false, []string{"urn:t:n"}); err != nil {
+		if _, err := d.alice.CheckLocks(ctx, []string{"urn:t:n"}, vfs.LockScope{Path: "/shared/new.docx"}); err != nil {
 			t.Fatal(err)
 		}
 		write(t, d.alice, "/shared/new.docx", "the real content")
@@ -344,7 +344,7 @@ func TestStaleLocks(t *testing.T) {
 			t.Errorf("clear: %v", err)
 		}
 		write(t, d.alice, "/shared/doc.txt", "v2")
-		if _, err := d.bob.CheckLocks(ctx, "/alice/shared/doc.txt", false, nil); err != nil {
+		if _, err := d.bob.CheckLocks(ctx, nil, vfs.LockScope{Path: "/alice/shared/doc.txt"}); err != nil {
 			t.Errorf("a new file where a locked one was: got %v, want no lock", err)
 		}
 		wantKind(t, "clear locks of an existing file", d.alice.ClearLocks(ctx, "/shared/doc.txt"), vfs.KindExist)
@@ -450,5 +450,47 @@ func TestProps(t *testing.T) {
 			many = append(many, set("urn:many", "p"+strings.Repeat("x", i%7)+string(rune('a'+i%26))+string(rune('a'+i/26)), "v"))
 		}
 		wantKind(t, "too many properties", d.alice.PatchProps(ctx, "/shared/doc.txt", many), vfs.KindInvalid)
+	})
+}
+
+func TestCheckLocksScopes(t *testing.T) {
+	vfstest.Both(t, func(t *testing.T, env *vfstest.Env) {
+		d := newDAVEnv(t, env)
+		ctx := context.Background()
+		for _, dir := range []string{"/shared/dir", "/shared/dir2"} {
+			if err := d.alice.Mkdir(ctx, dir); err != nil {
+				t.Fatal(err)
+			}
+		}
+		write(t, d.alice, "/shared/dir/in.txt", "v1")
+		if _, _, err := d.alice.Lock(ctx, "/shared/dir/in.txt", lockOpts("urn:t:in", false, false)); err != nil {
+			t.Fatal(err)
+		}
+		if _, _, err := d.alice.Lock(ctx, "/shared/dir2", lockOpts("urn:t:dir2", false, false)); err != nil {
+			t.Fatal(err)
+		}
+
+		tests := []struct {
+			name   string
+			s      *vfs.Session
+			tokens []string
+			scopes []vfs.LockScope
+			locked bool
+		}{
+			{"a folder with a locked file, alone", d.bob, nil, []vfs.LockScope{{Path: "/alice/shared/dir"}}, false},
+			{"a folder with a locked file, and below", d.bob, nil, []vfs.LockScope{{Path: "/alice/shared/dir", Below: true}}, true},
+			{"the same, with the token", d.alice, []string{"urn:t:in"}, []vfs.LockScope{{Path: "/shared/dir", Below: true}}, false},
+			{"a new member of a folder locked at depth 0", d.bob, nil, []vfs.LockScope{{Path: "/alice/shared/dir2/new.txt"}}, false},
+			{"the same, with the folder's membership", d.bob, nil, []vfs.LockScope{{Path: "/alice/shared/dir2/new.txt"}, {Path: "/alice/shared/dir2"}}, true},
+			{"an unlocked file and a missing folder", d.bob, nil, []vfs.LockScope{{Path: "/alice/shared/none/x"}, {Path: "/alice/shared/none"}}, false},
+		}
+		for _, tc := range tests {
+			t.Run(tc.name, func(t *testing.T) {
+				_, err := tc.s.CheckLocks(ctx, tc.tokens, tc.scopes...)
+				if got := errors.Is(err, vfs.ErrLocked); got != tc.locked || (err != nil && !got) {
+					t.Errorf("got %v, want locked %v", err, tc.locked)
+				}
+			})
+		}
 	})
 }

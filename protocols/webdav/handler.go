@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"strongroom/audit"
 	"strongroom/vfs"
 )
 
@@ -147,15 +148,20 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		sw.status = http.StatusOK
 	}
 
+	// Only what no one else logs: vfs logs its own unexpected failures.
 	d := h.now().Sub(start)
 	h.metrics.observe(r.Method, sw.status, d)
+	var ve *vfs.Error
 	switch {
-	case sw.status >= 500 && !errors.Is(err, errClientGone):
-		h.log.Error("request failed", "method", r.Method, "path", r.URL.Path, "user", user,
-			"status", sw.status, "remote_addr", r.RemoteAddr, "err", err)
-	default:
+	case sw.status < 500 || errors.Is(err, errClientGone) || (errors.As(err, &ve) && ve.Kind == vfs.KindOther):
 		h.log.Debug("request", "method", r.Method, "path", r.URL.Path, "user", user,
 			"status", sw.status, "bytes", sw.bytes, "duration", d, "err", err)
+	case sw.status == http.StatusServiceUnavailable:
+		h.log.Warn("request failed, store unavailable", "method", r.Method, "path", r.URL.Path,
+			"user", user, "err", err)
+	default:
+		h.log.Error("request failed", "method", r.Method, "path", r.URL.Path, "user", user,
+			"status", sw.status, "remote_addr", r.RemoteAddr, "err", err)
 	}
 }
 
@@ -163,11 +169,6 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // name for the log, and the status to reply with, or zero if the
 // handler wrote the reply.
 func (h *Handler) serve(w http.ResponseWriter, r *http.Request) (string, int, error) {
-	fn := method(r.Method)
-	if fn == nil {
-		w.Header().Set("Allow", allowAll)
-		return "", http.StatusMethodNotAllowed, errorf("method %s is not supported", r.Method)
-	}
 	sess, lg, err := h.signIn(r)
 	if err != nil {
 		return "", statusOf(err), err
@@ -176,6 +177,12 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request) (string, int, er
 	user := sess.User().Name
 
 	q := &request{h: h, w: w, r: r, ctx: r.Context(), sess: sess}
+	fn := method(r.Method)
+	if fn == nil {
+		w.Header().Set("Allow", allowAll)
+		status, err := q.reject(statusErrorf(http.StatusMethodNotAllowed, "the method %s is not supported", clip(r.Method)))
+		return user, status, err
+	}
 	q.path, q.dir, err = h.sessionPath(r.URL, false)
 	if err != nil {
 		status, err := q.reject(err)
@@ -202,11 +209,13 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request) (string, int, er
 // or body) before it became an operation, and returns its status.
 func (q *request) reject(err error) (int, error) {
 	status := statusOf(err)
-	verr := q.sess.Reject(q.ctx, strings.ToLower(q.r.Method), err.Error())
-	if status == http.StatusInternalServerError {
-		return status, verr
-	}
+	q.record(message(status, err))
 	return status, err
+}
+
+// record writes an audit record of a request the handler refused itself.
+func (q *request) record(reason string) {
+	q.h.fs.Record(q.ctx, q.sess.Info(), q.sess.User().Name, strings.ToLower(q.r.Method), reason, audit.Failed)
 }
 
 // reply writes a status with no body of the handler's: a short text, or

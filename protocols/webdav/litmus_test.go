@@ -30,7 +30,7 @@ func TestLitmus(t *testing.T) {
 		env.AddUser(t, "lit", "litmus-password")
 		// Plain HTTP on loopback: litmus skips its Expect: 100-continue
 		// test on HTTPS, and the suite is to run with none skipped.
-		s := serve(t, env, &webdav.Options{MaxDepthItems: 1000}, true)
+		s := serve(t, env.FS, &webdav.Options{MaxDepthItems: 1000}, true)
 
 		cmd := exec.CommandContext(context.Background(), bin, "-k", s.url, "lit", "litmus-password")
 		cmd.Dir = t.TempDir() // litmus writes its debug.log here

@@ -97,10 +97,10 @@ func (q *request) propfind() (int, error) {
 		return q.reject(err)
 	}
 	if err := q.checkIf(); err != nil {
-		return 0, err
+		return statusOf(err), err
 	}
 	if q.h.hidden(q.path) {
-		return http.StatusNotFound, errorf("not found")
+		return http.StatusNotFound, statusErrorf(http.StatusNotFound, "not found")
 	}
 	fi, err := q.sess.Stat(q.ctx, q.path)
 	if err != nil {
@@ -108,11 +108,9 @@ func (q *request) propfind() (int, error) {
 	}
 
 	// Depth infinity is bounded, and refused when the bound is zero.
-	if depth < 0 && fi.IsDir() {
-		if q.h.maxDepth <= 0 {
-			return http.StatusForbidden, &httpError{status: http.StatusForbidden,
-				msg: "Depth: infinity is not served here; use Depth: 1", cond: "propfind-finite-depth"}
-		}
+	if depth < 0 && fi.IsDir() && q.h.maxDepth <= 0 {
+		return q.reject(&httpError{status: http.StatusForbidden,
+			msg: "Depth: infinity is not served here; use Depth: 1", cond: "propfind-finite-depth"})
 	}
 
 	pc := &propContext{q: q, pf: pf}
@@ -227,7 +225,7 @@ func (q *request) propfindTree(pc *propContext, root *vfs.FileInfo) (int, error)
 					continue
 				}
 				if len(entries) >= q.h.maxDepth {
-					return http.StatusForbidden, tooMany
+					return q.reject(tooMany)
 				}
 				entries = append(entries, entry{fi: fi, dead: dead[fi.Name()]})
 			}
@@ -269,8 +267,10 @@ func (q *request) depth(oneOK bool) (int, error) {
 	return 0, errorf("the Depth header must be 0 or infinity")
 }
 
-// checkIf evaluates the If header, if the request has one: 412 unless it
-// holds.
+// checkIf evaluates the If header, if the request has one: a 412, and a
+// record of the refusal, unless it holds. It comes before the check of
+// locks, so that a lock token that is not the user's, or not current,
+// fails the request with 412.
 func (q *request) checkIf() error {
 	if q.cond == nil {
 		return nil
@@ -280,7 +280,9 @@ func (q *request) checkIf() error {
 		return err
 	}
 	if !ok {
-		return statusErrorf(http.StatusPreconditionFailed, "the conditions of the If header do not hold")
+		err := statusErrorf(http.StatusPreconditionFailed, "the conditions of the If header do not hold")
+		q.record(message(http.StatusPreconditionFailed, err))
+		return err
 	}
 	return nil
 }

@@ -2,7 +2,6 @@ package webdav_test
 
 import (
 	"context"
-	"crypto/tls"
 	"io"
 	stdlog "log"
 	"log/slog"
@@ -10,8 +9,11 @@ import (
 	"net/http/httptest"
 	"os"
 	"os/exec"
+	"runtime"
 	"strings"
+	"sync"
 	"testing"
+	"time"
 
 	"strongroom/audit"
 	"strongroom/protocols/webdav"
@@ -23,21 +25,20 @@ import (
 // A server is a Handler on a real listener on 127.0.0.1, over a test
 // filesystem, closed when the test ends.
 type server struct {
-	env    *vfstest.Env
 	ts     *httptest.Server
 	url    string // of the handler's root, ending in /dav/
 	client *http.Client
 }
 
-// serve starts a handler over env on HTTPS, or plain HTTP when plain is
+// serve starts a handler over fs on HTTPS, or plain HTTP when plain is
 // set (for clients that cannot be told to trust a test certificate).
-func serve(t *testing.T, env *vfstest.Env, opts *webdav.Options, plain bool) *server {
+func serve(t *testing.T, fs *vfs.FS, opts *webdav.Options, plain bool) *server {
 	t.Helper()
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	if testing.Verbose() && os.Getenv("WEBDAV_TEST_LOG") != "" {
 		log = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	}
-	h := webdav.New(env.FS, log, opts)
+	h := webdav.New(fs, log, opts)
 	ts := httptest.NewUnstartedServer(h)
 	ts.Config.ErrorLog = stdlog.New(io.Discard, "", 0) // clients that probe and hang up
 	if plain {
@@ -45,10 +46,23 @@ func serve(t *testing.T, env *vfstest.Env, opts *webdav.Options, plain bool) *se
 	} else {
 		ts.StartTLS()
 	}
+	t.Cleanup(func() { checkNoHandlers(t) }) // runs after Close, which waits for requests
 	t.Cleanup(ts.Close)
-	s := &server{env: env, ts: ts, url: ts.URL + "/dav/", client: ts.Client()}
+	s := &server{ts: ts, url: ts.URL + "/dav/", client: ts.Client()}
 	t.Cleanup(s.client.CloseIdleConnections)
 	return s
+}
+
+// checkNoHandlers fails the test if any goroutine is still in the
+// handler's code once the server has closed: a request that never ended.
+func checkNoHandlers(t *testing.T) {
+	buf := make([]byte, 1<<20)
+	stacks := string(buf[:runtime.Stack(buf, true)])
+	for _, g := range strings.Split(stacks, "\n\n") {
+		if strings.Contains(g, "strongroom/protocols/webdav.(*") && !strings.Contains(g, "_test.go") {
+			t.Errorf("a goroutine is still in the handler after the server closed:\n%s", g)
+		}
+	}
 }
 
 // do sends one request as user and returns the response, its body read.
@@ -90,9 +104,6 @@ func need(t *testing.T, program string) string {
 	return p
 }
 
-// insecure is a TLS configuration for clients of the test certificate.
-func insecure() *tls.Config { return &tls.Config{InsecureSkipVerify: true} }
-
 // events returns the audit records of user, oldest first.
 func events(t *testing.T, env *vfstest.Env, user string) []*audit.Event {
 	t.Helper()
@@ -121,12 +132,24 @@ func session(t *testing.T, env *vfstest.Env, user string) *vfs.Session {
 	return env.Session(t, user, "test")
 }
 
-// hasLine reports whether text has a line containing sub.
-func hasLine(text, sub string) bool {
-	for _, l := range strings.Split(text, "\n") {
-		if strings.Contains(l, sub) {
-			return true
-		}
+// A testClock is a handler's clock that moves only when told.
+type testClock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func (c *testClock) now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.t.IsZero() {
+		c.t = time.Now()
 	}
-	return false
+	return c.t
+}
+
+func (c *testClock) advance(d time.Duration) {
+	c.now()
+	c.mu.Lock()
+	c.t = c.t.Add(d)
+	c.mu.Unlock()
 }

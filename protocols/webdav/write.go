@@ -50,28 +50,27 @@ func (q *request) put() (int, error) {
 	if status := preconditions(q.r, exists, tag, modTime(fi)); status != 0 {
 		return status, statusErrorf(status, "the conditional headers do not hold")
 	}
-	if err := q.checkLocks(q.path, false); err != nil {
-		return statusOf(err), err
-	}
+	scopes := []vfs.LockScope{item(q.path)}
 	if !exists {
-		if err := q.checkLocks(parentOf(q.path), false); err != nil {
-			return statusOf(err), err
-		}
+		scopes = append(scopes, item(parentOf(q.path))) // a new member of the folder
+	}
+	if _, err := q.checkLocks(scopes...); err != nil {
+		return statusOf(err), err
 	}
 
 	// An empty body makes an empty file with no version, so that the
 	// write Windows and Finder send next is the file's first version.
 	buf := make([]byte, putBuffer)
-	n, rerr := io.ReadFull(q.r.Body, buf)
+	n, rerr := fill(q.r.Body, buf)
 	switch {
-	case rerr == io.EOF && !exists:
+	case rerr == io.EOF && n == 0 && !exists:
 		if _, err := q.sess.CreateEmpty(q.ctx, q.path); err != nil {
 			return putStatus(err), err
 		}
 		return http.StatusCreated, nil
-	case rerr == io.EOF && fi.VersionID() == "":
+	case rerr == io.EOF && n == 0 && fi.VersionID() == "":
 		return http.StatusNoContent, nil // empty already
-	case rerr != nil && rerr != io.EOF && rerr != io.ErrUnexpectedEOF:
+	case rerr != nil && rerr != io.EOF:
 		return http.StatusBadRequest, errClientGone
 	}
 
@@ -93,9 +92,9 @@ func (q *request) put() (int, error) {
 		if rerr != nil {
 			break
 		}
-		n, rerr = io.ReadFull(q.r.Body, buf)
-		if rerr != nil && rerr != io.EOF && rerr != io.ErrUnexpectedEOF {
-			return http.StatusBadRequest, errClientGone
+		n, rerr = fill(q.r.Body, buf)
+		if rerr != nil && rerr != io.EOF {
+			return http.StatusBadRequest, errClientGone // the deferred Abort discards it all
 		}
 	}
 	nfi, err := u.Commit(q.ctx)
@@ -107,6 +106,22 @@ func (q *request) put() (int, error) {
 		return http.StatusNoContent, nil
 	}
 	return http.StatusCreated, nil
+}
+
+// fill reads from r until buf is full or r ends. Unlike io.ReadFull it
+// returns r's error as it is: io.EOF only for a body that ended where
+// it said it would, so that a body cut short (io.ErrUnexpectedEOF from
+// net/http) is never taken for a complete one.
+func fill(r io.Reader, buf []byte) (int, error) {
+	n := 0
+	for n < len(buf) {
+		k, err := r.Read(buf[n:])
+		n += k
+		if err != nil {
+			return n, err
+		}
+	}
+	return n, nil
 }
 
 // putStatus answers a failed Create or Commit: a missing folder is 409
@@ -142,7 +157,7 @@ func (q *request) mkcol() (int, error) {
 	if err := q.checkIf(); err != nil {
 		return statusOf(err), err
 	}
-	if err := q.checkLocks(parentOf(q.path), false); err != nil {
+	if _, err := q.checkLocks(item(parentOf(q.path))); err != nil {
 		return statusOf(err), err
 	}
 	err := q.sess.Mkdir(q.ctx, q.path)
@@ -186,11 +201,8 @@ func (q *request) delete() (int, error) {
 	if status := preconditions(q.r, true, etag(fi), fi.ModTime()); status != 0 {
 		return status, statusErrorf(status, "the conditional headers do not hold")
 	}
-	locks, err := q.locksOn(q.path, true)
+	locks, err := q.checkLocks(tree(q.path), item(parentOf(q.path)))
 	if err != nil {
-		return statusOf(err), err
-	}
-	if err := q.checkLocks(parentOf(q.path), false); err != nil {
 		return statusOf(err), err
 	}
 	if err := q.sess.Remove(q.ctx, q.path, fi.IsDir()); err != nil {
