@@ -7,39 +7,9 @@ import (
 	"time"
 	"unicode/utf8"
 
-	"strongroom/audit"
 	"strongroom/policy"
 	"strongroom/vfs/meta"
 )
-
-// What WebDAV asks of the rest of vfs. Each item names the file it would
-// change; until it lands, this file or protocols/webdav works around it
-// as its comment says.
-//
-//  1. file.go, Session.open: a file made by CreateEmpty has no version
-//     yet, so Open fails with KindNotExist. Fix: when t.node.VersionID is
-//     zero, read an empty content (f.version = &meta.Version{NodeID:
-//     t.node.ID}); ReadAt already answers io.EOF before opening a blob
-//     for a size of zero. Until then protocols/webdav serves such a file
-//     as empty itself, and that GET leaves no read record.
-//  2. copy.go, copyTree: a file with no version makes Copy fail with
-//     "current version ... not found". Fix: skip AddVersion and
-//     SetContent when n.VersionID is zero. copyTree also copies no dead
-//     properties, which RFC 4918 says COPY keeps: add tx.Props and
-//     tx.SetProp for each copied node.
-//  3. ops.go, Remove and Rename: locks are rows keyed by path, and a
-//     removed or moved item leaves its locks behind. Locks and CheckLocks
-//     ignore a lock whose path names no item, and protocols/webdav calls
-//     ClearLocks after its own DELETE and MOVE; but after a removal over
-//     SFTP or the web UI, a new item made at the old path is covered by
-//     the old lock until it expires (an hour at most). Fix: delete the
-//     locks at and below the old path in Remove's and Rename's
-//     transaction.
-//  4. session.go, event: SessionInfo.UserAgent reaches no audit record,
-//     and the record has no place for the protocol's request (an HTTP
-//     method). Fix: audit.Event fields UserAgent and Request, filled from
-//     SessionInfo, in a new version of the hash encoding. Until then
-//     protocols/webdav puts the method in the session id.
 
 // WithInfo returns a session of the same user, with the same view of
 // policy, that records its operations under info instead: a protocol
@@ -55,7 +25,9 @@ func (s *Session) WithInfo(info SessionInfo) *Session {
 	// Every field of Session but mu and those made from info: keep this
 	// in step with the struct.
 	return &Session{
-		fs: s.fs, info: info, chain: audit.ChainFor(info.SessionID, s.fs.meta.AuditChains()),
+		// The records of every request of one sign-in stay in one chain,
+		// in order.
+		fs: s.fs, info: info, chain: s.chain,
 		uid: s.uid, name: s.name,
 		user: s.user, tenant: s.tenant, access: s.access, gen: s.gen,
 		home: s.home, homePath: s.homePath, closed: s.closed,

@@ -141,7 +141,7 @@ func (h *Handler) signIn(r *http.Request) (*vfs.Session, *login, error) {
 
 	n := l.served.Add(1)
 	info := vfs.SessionInfo{Protocol: "webdav", RemoteAddr: r.RemoteAddr, UserAgent: r.UserAgent(),
-		SessionID: l.id + "." + strconv.FormatInt(n, 10) + ":" + r.Method}
+		SessionID: l.id + "." + strconv.FormatInt(n, 10), Request: r.Method}
 	return l.sess.WithInfo(info), l, nil
 }
 
@@ -151,7 +151,7 @@ func (h *Handler) newLogin(r *http.Request, user, password string) (*login, erro
 	var raw [8]byte
 	rand.Read(raw[:])
 	l := &login{id: "dav-" + hex.EncodeToString(raw[:])}
-	info := vfs.SessionInfo{Protocol: "webdav", RemoteAddr: r.RemoteAddr, SessionID: l.id, UserAgent: r.UserAgent()}
+	info := vfs.SessionInfo{Protocol: "webdav", RemoteAddr: r.RemoteAddr, SessionID: l.id, UserAgent: r.UserAgent(), Request: r.Method}
 	cred := vfs.Credential{Password: password}
 	if strings.HasPrefix(password, appTokenPrefix) {
 		cred = vfs.Credential{AppToken: password}

@@ -113,22 +113,12 @@ func (q *request) move(src *vfs.FileInfo, dst string, dfi *vfs.FileInfo) error {
 }
 
 // copy copies src to dst: a whole tree, or with Depth 0 a folder alone.
-//
-// TODO: vfs.Session.Copy cannot copy a file with no content yet (see
-// vfs/dav.go), so such a file is copied here as a new empty file, and a
-// folder that holds one fails to copy with 409. Fix: the change to
-// copyTree described there; then let Copy do it all.
 func (q *request) copy(src *vfs.FileInfo, dst string, exists bool, depth int) error {
-	empty := !src.IsDir() && src.VersionID() == ""
-	if (depth == 0 && src.IsDir()) || empty {
+	if depth == 0 && src.IsDir() {
 		if exists {
 			if err := q.sess.Remove(q.ctx, dst, true); err != nil {
 				return err
 			}
-		}
-		if empty {
-			_, err := q.sess.CreateEmpty(q.ctx, dst)
-			return err
 		}
 		return q.sess.Mkdir(q.ctx, dst)
 	}
