@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/tls"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"log/slog"
@@ -32,9 +33,9 @@ type listener struct {
 
 func cmdServe(ctx context.Context, c *cmdContext, args []string) error {
 	var sftpAddr, httpsAddr, metricsAddr string
-	c.fs.StringVar(&sftpAddr, "sftp-addr", "", "SFTP address, :0 for any free port (default :2022)")
-	c.fs.StringVar(&httpsAddr, "https-addr", "", "HTTPS address for the web UI, WebDAV and the API (default :8443)")
-	c.fs.StringVar(&metricsAddr, "metrics-addr", "", "Prometheus metrics address (default 127.0.0.1:9464)")
+	c.fs.StringVar(&sftpAddr, "sftp-addr", "", "SFTP address, :0 for any free port, \"\" for none (default :2022)")
+	c.fs.StringVar(&httpsAddr, "https-addr", "", "HTTPS address for the web UI, WebDAV and the API, \"\" for none (default :8443)")
+	c.fs.StringVar(&metricsAddr, "metrics-addr", "", "Prometheus metrics address, \"\" for none (default 127.0.0.1:9464)")
 	if _, err := c.parse(args, 0, 0); err != nil {
 		return err
 	}
@@ -42,15 +43,18 @@ func cmdServe(ctx context.Context, c *cmdContext, args []string) error {
 	if err != nil {
 		return err
 	}
-	overrides := []struct {
-		flag    string
-		setting *string
-	}{{sftpAddr, &cfg.SFTP.Addr}, {httpsAddr, &cfg.HTTPS.Addr}, {metricsAddr, &cfg.Metrics.Addr}}
-	for _, o := range overrides {
-		if o.flag != "" {
-			*o.setting = o.flag
+	// A flag given, even empty (which turns that listener off), wins over
+	// the configuration.
+	c.fs.Visit(func(f *flag.Flag) {
+		switch f.Name {
+		case "sftp-addr":
+			cfg.SFTP.Addr = sftpAddr
+		case "https-addr":
+			cfg.HTTPS.Addr = httpsAddr
+		case "metrics-addr":
+			cfg.Metrics.Addr = metricsAddr
 		}
-	}
+	})
 	log, err := newLogger(c.io.err, cfg.Log)
 	if err != nil {
 		return err

@@ -196,3 +196,16 @@ func otherKey(t *testing.T) string {
 	}
 	return k.Encode()
 }
+
+// An empty address turns its listener off.
+func TestServeListenersOff(t *testing.T) {
+	logs, stop := startServe(t, "--data", t.TempDir(), "--sftp-addr", "", "--metrics-addr", "")
+	out := logs.String()
+	stop()
+	if strings.Contains(out, "protocol=sftp") || strings.Contains(out, "protocol=metrics") {
+		t.Errorf("listeners turned off still listen:\n%s", out)
+	}
+	if !strings.Contains(out, "protocol=https") {
+		t.Errorf("no HTTPS listener:\n%s", out)
+	}
+}
