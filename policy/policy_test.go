@@ -107,6 +107,9 @@ func TestParseSSHKey(t *testing.T) {
 	if !strings.HasPrefix(k.Fingerprint, "SHA256:") || k.Comment != "carol@laptop" {
 		t.Errorf("key: %+v", k)
 	}
+	if _, err := ParseSSHKey(`from="10.1.1.1",expiry-time="20000101" ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl`); err == nil || !strings.Contains(err.Error(), "not be enforced") {
+		t.Errorf("key with options: %v, want a refusal", err)
+	}
 	if _, err := ParseSSHKey("ssh-rsa not-base64"); err == nil || !strings.Contains(err.Error(), "authorized_keys") {
 		t.Errorf("bad key: %v", err)
 	}

@@ -10,9 +10,15 @@ import (
 // ParseSSHKey reads one public key in authorized_keys form
 // ("ssh-ed25519 AAAA... comment") and returns it ready to store.
 func ParseSSHKey(line string) (*SSHKey, error) {
-	pub, comment, _, _, err := ssh.ParseAuthorizedKey([]byte(strings.TrimSpace(line)))
+	pub, comment, options, _, err := ssh.ParseAuthorizedKey([]byte(strings.TrimSpace(line)))
 	if err != nil {
 		return nil, fmt.Errorf("not an SSH public key in authorized_keys form (%v); pass the .pub file ssh-keygen wrote", err)
+	}
+	// Options such as from= or expiry-time= restrict a key in OpenSSH.
+	// They are not enforced here, so a key that carries them is refused
+	// rather than accepted without its restrictions.
+	if len(options) > 0 {
+		return nil, fmt.Errorf("key options (%s) are not supported and would not be enforced: remove them from the key line", strings.Join(options, ","))
 	}
 	key := strings.TrimSpace(string(ssh.MarshalAuthorizedKey(pub)))
 	return &SSHKey{Fingerprint: ssh.FingerprintSHA256(pub), Key: key, Comment: comment}, nil

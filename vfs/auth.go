@@ -78,7 +78,8 @@ func (fs *FS) Authenticate(ctx context.Context, name string, cred Credential, in
 		fs.metrics.operation(info.Protocol, "login", audit.Denied)
 		return nil, ErrBadLogin
 	}
-	fs.logins.succeed(info.RemoteAddr)
+	// A success does not clear the address's failures: else one valid
+	// account would buy unlimited guesses at every other.
 	fs.appendAudit(ctx, chain, ev)
 	fs.metrics.operation(info.Protocol, "login", audit.OK)
 	return u, nil

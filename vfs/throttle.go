@@ -74,13 +74,6 @@ func (t *throttle) fail(addr string, now time.Time) bool {
 	return false
 }
 
-// succeed forgets addr's failures.
-func (t *throttle) succeed(addr string) {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	delete(t.hosts, host(addr))
-}
-
 // prune drops addresses with nothing to remember, so that a scan from
 // many addresses does not grow the map without bound. Called with t.mu
 // held, only when the map is large.

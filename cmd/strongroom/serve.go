@@ -78,7 +78,9 @@ func cmdServe(ctx context.Context, c *cmdContext, args []string) error {
 
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	fs := vfs.New(m, blobs, &vfs.Options{
+	// The store itself, not the wrapper, so that vfs finds its optional
+	// capabilities (sealing small files inline).
+	fs := vfs.New(m, blobs.Store, &vfs.Options{
 		Logger: log, Metrics: vfs.NewMetrics(reg), KeyID: blobs.keyID,
 		Limits: vfs.Limits{
 			ReorderBytes:  cfg.Limits.ReorderBytes,

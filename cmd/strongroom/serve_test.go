@@ -3,6 +3,8 @@ package main
 import (
 	"bytes"
 	"context"
+	"crypto/tls"
+	"database/sql"
 	"io"
 	"log/slog"
 	"net/http"
@@ -207,5 +209,33 @@ func TestServeListenersOff(t *testing.T) {
 	}
 	if !strings.Contains(out, "protocol=https") {
 		t.Errorf("no HTTPS listener:\n%s", out)
+	}
+}
+
+// The server as wired keeps a small upload inline in the database.
+func TestServeKeepsSmallFilesInline(t *testing.T) {
+	dir := t.TempDir()
+	logs, stop := startServe(t, "--data", dir)
+	defer stop()
+	mustRun(t, "a long passphrase\n", "user", "add", "ivy", "--password-stdin", "--data", dir)
+	client := &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{InsecureSkipVerify: true}}}
+	req, _ := http.NewRequest("PUT", "https://"+addrOf(t, logs.String(), "https")+"/dav/small.txt", strings.NewReader(strings.Repeat("s", 4096)))
+	req.SetBasicAuth("ivy", "a long passphrase")
+	resp, err := client.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusCreated {
+		t.Fatalf("PUT: %s", resp.Status)
+	}
+	db, err := sql.Open("sqlite", filepath.Join(dir, "strongroom.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	var n int
+	if err := db.QueryRow(`SELECT count(*) FROM inline_content`).Scan(&n); err != nil || n != 1 {
+		t.Errorf("inline contents after a 4 KiB upload: %d (%v), want 1", n, err)
 	}
 }

@@ -669,6 +669,22 @@ func testLogin(t *testing.T, env *Env) {
 	if wrong == nil || unknown == nil || wrong.Error() != unknown.Error() {
 		t.Errorf("wrong password %v and unknown user %v must answer alike", wrong, unknown)
 	}
+	// A success from the address in between does not clear its failures:
+	// one valid account must not buy unlimited guesses at the others.
+	other := vfs.SessionInfo{Protocol: "test", RemoteAddr: fmt.Sprintf("198.51.100.%d:4000", rand.IntN(250)+1)}
+	for range 6 {
+		env.FS.Authenticate(ctx, "victim", vfs.Credential{Password: "guess"}, other)
+	}
+	if _, err := env.FS.Authenticate(ctx, name, vfs.Credential{Password: "correct horse battery"}, other); err != nil {
+		t.Fatalf("right password after 6 failures: %v", err)
+	}
+	for range 4 {
+		env.FS.Authenticate(ctx, "victim", vfs.Credential{Password: "guess"}, other)
+	}
+	if _, err := env.FS.Authenticate(ctx, "victim", vfs.Credential{Password: "guess"}, other); !errors.Is(err, vfs.ErrThrottled) {
+		t.Errorf("11th failure with a success between: %v, want throttled", err)
+	}
+
 	for range 20 {
 		env.FS.Authenticate(ctx, name, vfs.Credential{Password: "wrong again"}, info)
 	}
