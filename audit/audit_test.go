@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 )
 
 func chainOf(n int) []*Event {
@@ -138,5 +139,19 @@ func TestExport(t *testing.T) {
 	}
 	if n := strings.Count(jsonOut.String(), "\n"); n != 2 || !strings.Contains(jsonOut.String(), `"op":"read"`) {
 		t.Errorf("jsonl:\n%s", jsonOut.String())
+	}
+}
+
+func TestSealMakesFieldsStorable(t *testing.T) {
+	e := &Event{User: "\x1b[31mevil\x00", Path: "/" + strings.Repeat("é", 5000) + "\xff", Reason: "ok"}
+	e.Seal(0, 0, nil)
+	if strings.ContainsRune(e.User, 0) || !utf8.ValidString(e.Path) || len(e.Path) > MaxField {
+		t.Errorf("sealed fields not storable: user %q, path of %d bytes", e.User, len(e.Path))
+	}
+	if !strings.HasSuffix(e.Path, "bytes)") || !strings.Contains(e.User, "evil") {
+		t.Errorf("sealed fields lost their sense: user %q, path ends %q", e.User, e.Path[len(e.Path)-20:])
+	}
+	if err := verify([]*Event{e}, []Head{{Chain: 0, Seq: 1, Hash: e.Hash}}); err != nil {
+		t.Errorf("a cleaned record does not verify: %v", err)
 	}
 }

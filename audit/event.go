@@ -3,7 +3,10 @@ package audit
 import (
 	"crypto/sha256"
 	"encoding/binary"
+	"fmt"
+	"strings"
 	"time"
+	"unicode/utf8"
 )
 
 // Outcome says how an operation ended.
@@ -44,7 +47,16 @@ type Event struct {
 
 // Seal fills in e's chain position and hashes, given the head of the
 // chain it is appended to (prevSeq zero and prevHash nil for a new chain).
+//
+// Seal first makes every text field storable: valid UTF-8, no NUL, and
+// at most MaxField bytes. Fields come from clients (a rejected path, a
+// user name tried at sign-in), and one request must not write megabytes
+// of audit trail or a value the database refuses.
 func (e *Event) Seal(chain int, prevSeq int64, prevHash []byte) {
+	for _, f := range []*string{&e.Tenant, &e.User, &e.Op, &e.Path, &e.Target, &e.Version,
+		&e.Protocol, &e.RemoteAddr, &e.SessionID, &e.UserAgent, &e.Request, &e.Reason} {
+		*f = storable(*f)
+	}
 	e.Chain = chain
 	e.Seq = prevSeq + 1
 	e.PrevHash = prevHash
@@ -91,4 +103,25 @@ func ChainFor(sessionID string, n int) int {
 	}
 	h := sha256.Sum256([]byte(sessionID))
 	return int(binary.BigEndian.Uint32(h[:4]) % uint32(n))
+}
+
+// MaxField is the most bytes a text field of a record keeps.
+const MaxField = 4096
+
+// storable returns s as valid UTF-8 without NUL, cut to MaxField bytes
+// with a note of how long it was.
+func storable(s string) string {
+	if !utf8.ValidString(s) {
+		s = strings.ToValidUTF8(s, "\uFFFD")
+	}
+	s = strings.ReplaceAll(s, "\x00", "\uFFFD")
+	if len(s) <= MaxField {
+		return s
+	}
+	note := fmt.Sprintf("... (%d bytes)", len(s))
+	cut := MaxField - len(note)
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return s[:cut] + note
 }

@@ -3,6 +3,10 @@ package vfs
 import (
 	"errors"
 	"fmt"
+	"strconv"
+	"strings"
+	"unicode"
+	"unicode/utf8"
 )
 
 // Kind classifies an error so that each protocol can map it to its own
@@ -104,10 +108,14 @@ func (e *Error) Is(target error) bool {
 // Message is the text safe to show a client: the operation, path and kind,
 // plus the cause only for invalid arguments, whose cause explains what to
 // fix and names nothing internal.
+//
+// The path is the client's own, so it is shown quoted, with escapes, when
+// it holds anything that is not printable text, and shortened when long:
+// a reply must stay valid UTF-8 and must not carry control characters.
 func (e *Error) Message() string {
 	msg := e.Op
 	if e.Path != "" {
-		msg += " " + e.Path
+		msg += " " + shownPath(e.Path)
 	}
 	msg += ": " + e.Kind.String()
 	if e.Kind == KindInvalid || e.Kind == KindQuota {
@@ -141,4 +149,21 @@ func (e *invalidError) Error() string { return e.reason }
 
 func invalidf(format string, args ...any) error {
 	return &invalidError{reason: fmt.Sprintf(format, args...)}
+}
+
+// maxShownPath bounds how much of a path an error message repeats.
+const maxShownPath = 256
+
+func shownPath(p string) string {
+	if len(p) > maxShownPath {
+		cut := maxShownPath
+		for cut > 0 && !utf8.RuneStart(p[cut]) {
+			cut--
+		}
+		p = p[:cut] + "..."
+	}
+	if utf8.ValidString(p) && !strings.ContainsFunc(p, func(r rune) bool { return !unicode.IsPrint(r) && r != ' ' }) {
+		return p
+	}
+	return strconv.Quote(p)
 }

@@ -5,6 +5,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 )
 
 func TestSplitPath(t *testing.T) {
@@ -50,6 +51,10 @@ func TestErrors(t *testing.T) {
 	}
 	if got := err.Message(); got != "mkdir /x: invalid argument: a name may not be empty" {
 		t.Errorf("Message = %q", got)
+	}
+	raw := &Error{Op: "mkdir", Path: "/bad\xff\x1b[2J" + strings.Repeat("x", 400), Kind: KindInvalid}
+	if m := raw.Message(); !utf8.ValidString(m) || strings.ContainsRune(m, 0x1b) || len(m) > 400 {
+		t.Errorf("Message of a raw path is not safe to send: %q", m)
 	}
 	internal := &Error{Op: "read", Path: "/y", Kind: KindOther, Err: errors.New("dial tcp 10.0.0.5:5432: refused")}
 	if strings.Contains(internal.Message(), "10.0.0.5") {

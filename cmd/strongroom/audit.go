@@ -7,6 +7,7 @@ import (
 	"strings"
 	"text/tabwriter"
 	"time"
+	"unicode"
 
 	"strongroom/audit"
 	"strongroom/vfs/meta"
@@ -67,7 +68,7 @@ func cmdAuditList(ctx context.Context, c *cmdContext, args []string) error {
 			detail = strings.TrimSpace("-> " + e.Target + " " + detail)
 		}
 		_, err := fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", e.ID, e.Time.UTC().Format(time.RFC3339),
-			e.User, e.Protocol, e.Op, e.Path, e.Outcome, detail)
+			printable(e.User), e.Protocol, e.Op, printable(e.Path), e.Outcome, printable(detail))
 		return err
 	})
 	if err != nil {
@@ -132,4 +133,21 @@ func cmdAuditVerify(ctx context.Context, c *cmdContext, args []string) error {
 		}
 	}
 	return nil
+}
+
+// printable escapes control characters, so that a name a client chose
+// cannot move the cursor or clear the operator's terminal.
+func printable(s string) string {
+	if !strings.ContainsFunc(s, unicode.IsControl) {
+		return s
+	}
+	var b strings.Builder
+	for _, r := range s {
+		if unicode.IsControl(r) {
+			fmt.Fprintf(&b, "\\x%02x", r)
+			continue
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
 }
