@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"crypto/subtle"
 	"errors"
+	"time"
 
 	"strongroom/audit"
 	"strongroom/policy"
@@ -142,3 +143,7 @@ func checkCredential(tx meta.Tx, u *policy.User, cred Credential) string {
 	}
 	return "no credential offered"
 }
+
+// LoginBan is how long an address that failed too often is refused, for
+// protocols that tell clients when to retry.
+func (fs *FS) LoginBan() time.Duration { return fs.limits.LoginBan }

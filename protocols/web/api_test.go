@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 	"strings"
 	"testing"
 
@@ -403,4 +404,34 @@ func TestMalformed(t *testing.T) {
 		})
 	}
 	want(t, c.do("GET", "/api/v1/stat/big.bin", nil), http.StatusNotFound, "not_found")
+}
+
+// Names that Windows would read as path syntax are flattened in a zip, and
+// an empty file with no version yet downloads as empty.
+func TestZipNames(t *testing.T) {
+	env := vfstest.Embedded(t)
+	env.AddUser(t, "alice", "pw-alice-1")
+	ts := newTestServer(t, env, nil)
+	c := ts.withToken(t, "alice")
+	want(t, c.do("POST", "/api/v1/mkdir/zs", nil), http.StatusCreated, "")
+	for _, n := range []string{`..\..\evil.txt`, `C:\win.txt`} {
+		want(t, c.do("PUT", "/api/v1/files/zs/"+url.PathEscape(n), "x"), http.StatusCreated, "")
+	}
+	s := env.Session(t, "alice", "test")
+	if _, err := s.CreateEmpty(context.Background(), "/zs/empty"); err != nil {
+		t.Fatal(err)
+	}
+	body := want(t, c.do("GET", "/api/v1/zip/zs", nil), http.StatusOK, "")
+	zr, err := zip.NewReader(strings.NewReader(body), int64(len(body)))
+	if err != nil {
+		t.Fatalf("reading the zip: %v", err)
+	}
+	for _, f := range zr.File {
+		if strings.ContainsAny(f.Name, `\:`) {
+			t.Errorf("zip entry %q keeps Windows path syntax", f.Name)
+		}
+	}
+	if len(zr.File) != 4 {
+		t.Errorf("zip has %d entries, want the folder and 3 files", len(zr.File))
+	}
 }

@@ -79,7 +79,7 @@ func (h *Handler) zipWalk(ctx context.Context, s *vfs.Session, root, base string
 				return nil, err
 			}
 			for _, fi := range page {
-				e := zipEntry{path: fi.Path(), name: d.name + "/" + fi.Name(), fi: fi}
+				e := zipEntry{path: fi.Path(), name: d.name + "/" + zipName(fi.Name()), fi: fi}
 				switch {
 				case fi.IsDir():
 					dirs = append(dirs, e)
@@ -143,4 +143,12 @@ func compressed(name string) bool {
 		return true
 	}
 	return false
+}
+
+// zipName makes a stored name safe as one segment of a zip entry: a
+// backslash or a drive letter's colon, ordinary characters here, are path
+// syntax to Windows' extractors, which would write outside the folder
+// being unpacked.
+func zipName(name string) string {
+	return strings.NewReplacer("\\", "_", ":", "_").Replace(name)
 }

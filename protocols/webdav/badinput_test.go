@@ -256,13 +256,16 @@ func TestSignIn(t *testing.T) {
 		wantStatus(t, "disabled user", resp, "", http.StatusUnauthorized)
 
 		// Repeated failures from one address are throttled by vfs.
-		status := 0
+		status, retry := 0, ""
 		for i := 0; i < 12 && status != http.StatusTooManyRequests; i++ {
 			resp, _ := s.do(t, "nobody", "guess-"+strconv.Itoa(i), "PROPFIND", "/dav/", nil, "Depth", "0")
-			status = resp.StatusCode
+			status, retry = resp.StatusCode, resp.Header.Get("Retry-After")
 		}
 		if status != http.StatusTooManyRequests {
 			t.Errorf("after 12 failed sign-ins: got %d, want 429", status)
+		}
+		if want := strconv.Itoa(int(env.FS.LoginBan().Seconds())); retry != want {
+			t.Errorf("Retry-After: got %q, want the ban's %s seconds", retry, want)
 		}
 	})
 }

@@ -93,6 +93,9 @@ func TestCurl(t *testing.T) {
 			{"suffix", "-10", data[len(data)-10:]},
 			{"open end", strconv.Itoa(len(data)-5) + "-", data[len(data)-5:]},
 		}
+		if r := curl(t, bin, u, pw, url); !strings.Contains(r.header("Content-Security-Policy"), "sandbox") {
+			t.Errorf("GET of user content: Content-Security-Policy %q, want a sandbox", r.header("Content-Security-Policy"))
+		}
 		for _, tc := range ranges {
 			t.Run("range "+tc.name, func(t *testing.T) {
 				r := curl(t, bin, u, pw, "-r", tc.rng, url)

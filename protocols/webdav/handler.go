@@ -6,6 +6,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"strconv"
 	"strings"
 	"time"
 
@@ -224,8 +225,11 @@ func (h *Handler) reply(w http.ResponseWriter, r *http.Request, status int, err 
 	if status == http.StatusUnauthorized {
 		w.Header().Set("WWW-Authenticate", `Basic realm="Strongroom", charset="UTF-8"`)
 	}
-	if status == http.StatusServiceUnavailable || status == http.StatusTooManyRequests {
+	switch status {
+	case http.StatusServiceUnavailable:
 		w.Header().Set("Retry-After", "60")
+	case http.StatusTooManyRequests:
+		w.Header().Set("Retry-After", strconv.Itoa(int(h.fs.LoginBan().Seconds())))
 	}
 	if status < 400 || r.Method == "HEAD" {
 		w.WriteHeader(status)

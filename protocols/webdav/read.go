@@ -74,6 +74,9 @@ func setContentHeaders(h http.Header, fi *vfs.FileInfo) {
 		h.Del("ETag")
 	}
 	h.Set("Content-Type", contentType(fi))
+	// Content is the users' own: a browser that fetches it here, on the
+	// portal's origin, must not run it (an uploaded HTML or SVG file).
+	h.Set("Content-Security-Policy", "default-src 'none'; sandbox")
 }
 
 // sizeOnly stands in for content that is not to be read: it seeks, so
