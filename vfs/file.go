@@ -26,13 +26,19 @@ type File struct {
 	version *meta.Version
 	sealed  []byte // the content, sealed, of a version kept inline
 
-	mu     sync.Mutex
-	pos    int64         // for Read and Seek
-	stream io.ReadCloser // open stream, positioned at streamAt
-	at     int64
-	sent   int64
-	closed bool
+	mu      sync.Mutex
+	checked time.Time     // when the right to read was last confirmed
+	pos     int64         // for Read and Seek
+	stream  io.ReadCloser // open stream, positioned at streamAt
+	at      int64
+	sent    int64
+	closed  bool
 }
+
+// recheckEvery is how often an open file confirms that its reader may
+// still read it, so that a revoked grant or a disabled user stops a
+// download in progress within that time.
+const recheckEvery = 5 * time.Second
 
 // maxSkip is how far ahead of an open stream a read may start and still
 // use it, reading and dropping the bytes between, rather than opening a
@@ -78,7 +84,7 @@ func (s *Session) open(ctx context.Context, p, versionID string) (*File, error) 
 		if id == 0 {
 			// A file made empty, with no version yet (a WebDAV lock on a
 			// new name makes one): it reads as empty.
-			f.version = &meta.Version{NodeID: t.node.ID}
+			f.version, f.checked = &meta.Version{NodeID: t.node.ID}, s.fs.now()
 			f.info = newFileInfo(t.node, t.path, s.allowed(t))
 			return nil
 		}
@@ -94,7 +100,7 @@ func (s *Session) open(ctx context.Context, p, versionID string) (*File, error) 
 				return err
 			}
 		}
-		f.version = v
+		f.version, f.checked = v, s.fs.now()
 		f.info = newFileInfo(t.node, t.path, s.allowed(t))
 		f.info.size, f.info.versionID, f.info.mimeType = v.Size, v.ID, v.MIMEType
 		ev.Version, ev.Bytes = formatID(v.ID), v.Size
@@ -104,6 +110,36 @@ func (s *Session) open(ctx context.Context, p, versionID string) (*File, error) 
 		return nil, err
 	}
 	return f, nil
+}
+
+// recheck confirms that the session may still read the file, as policy
+// stands now.
+func (f *File) recheck() error {
+	ctx := context.Background()
+	err := f.s.fs.view(ctx, func(tx meta.Tx) error {
+		if err := f.s.refresh(tx); err != nil {
+			return err
+		}
+		// By the node, not the path: a file renamed while it downloads
+		// is still the file the reader may read.
+		anc, err := tx.Ancestors(f.version.NodeID)
+		if err != nil {
+			return err
+		}
+		chain := append(anc, f.version.NodeID)
+		switch {
+		case !f.s.within(chain) || !f.s.visible(chain):
+			return &Error{Op: "read", Kind: KindNotExist, Err: errInvisible}
+		case !f.s.allowed(&target{chain: chain}).Has(policy.Read):
+			return deny("read")
+		}
+		return nil
+	})
+	if err != nil {
+		f.dropStream()
+		return f.s.finish(ctx, f.s.event("read", f.info.path), f.info.path, err)
+	}
+	return nil
 }
 
 // Stat describes the version being read.
@@ -133,6 +169,12 @@ func (f *File) ReadAt(b []byte, off int64) (int, error) {
 	want := b
 	if rest := size - off; int64(len(want)) > rest {
 		want = want[:rest]
+	}
+	if now := f.s.fs.now(); now.Sub(f.checked) > recheckEvery {
+		if err := f.recheck(); err != nil {
+			return 0, err
+		}
+		f.checked = now
 	}
 	if err := f.seekStream(off); err != nil {
 		return 0, err

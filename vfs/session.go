@@ -209,6 +209,21 @@ func (s *Session) allowed(t *target) policy.Actions {
 	return s.access.Allowed(t.chain)
 }
 
+// within reports whether chain passes through the session's root.
+func (s *Session) within(chain []int64) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if len(chain) < len(s.home) {
+		return false
+	}
+	for i, id := range s.home {
+		if chain[i] != id {
+			return false
+		}
+	}
+	return true
+}
+
 // visible reports whether the user may see the node at the end of chain.
 func (s *Session) visible(chain []int64) bool {
 	s.mu.Lock()

@@ -61,7 +61,7 @@ var commands = map[string]*command{
 	"user add":          {"user add NAME [--tenant T] [--password-stdin] [--ssh-key FILE] [--home PATH] [--admin] [--quota BYTES] [--require-key-and-password]", "add a user", cmdUserAdd},
 	"user list":         {"user list", "list users", cmdUserList},
 	"user show":         {"user show NAME", "show a user with groups, keys and grants", cmdUserShow},
-	"user disable":      {"user disable NAME", "stop a user from signing in; their sessions end", cmdUserDisable},
+	"user disable":      {"user disable NAME", "stop a user from signing in; their open sessions fail from their next request", cmdUserDisable},
 	"user enable":       {"user enable NAME", "let a disabled user sign in again", cmdUserEnable},
 	"user remove":       {"user remove NAME", "remove a user; their files stay", cmdUserRemove},
 	"user passwd":       {"user passwd NAME", "set a user's password, read from standard input", cmdUserPasswd},

@@ -36,6 +36,7 @@ func Run(t *testing.T, env *Env) {
 		{"Remove", testRemove},
 		{"Copy", testCopy},
 		{"Isolation", testIsolation},
+		{"RevokeDuringRead", testRevokeDuringRead},
 		{"GroupGrants", testGroupGrants},
 		{"Tenants", testTenants},
 		{"ConcurrentWriters", testConcurrentWriters},
@@ -393,6 +394,60 @@ func testIsolation(t *testing.T, env *Env) {
 		t.Fatal(err)
 	}
 	wantKind(t, "after revoke", errOf(top.Open(ctx, "/"+alice+"/shared/for-bob.txt")), vfs.KindNotExist)
+}
+
+// A download in progress stops once the reader loses the right to read,
+// within recheckEvery of the change.
+func testRevokeDuringRead(t *testing.T, env *Env) {
+	clock := &fakeClock{now: time.Now()}
+	fs := vfs.New(env.Meta, env.Blobs, &vfs.Options{Clock: clock.Now})
+	owner, os := user(t, env, "rdr")
+	put(t, os, "/shared.bin", bytes.Repeat([]byte("r"), 200000))
+	reader := owner + "r"
+	if _, err := env.Admin.AddUser(ctx, reader, vfs.UserOptions{Password: "correct horse battery", Home: "/" + owner}); err != nil {
+		t.Fatal(err)
+	}
+	if err := env.Admin.Grant(ctx, "user:"+reader, "/"+owner+"/shared.bin", policy.Read|policy.List); err != nil {
+		t.Fatal(err)
+	}
+	s, err := fs.NewSession(ctx, reader, vfs.SessionInfo{Protocol: "test", SessionID: "rdr"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	f, err := s.Open(ctx, "/shared.bin")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	buf := make([]byte, 1000)
+	if _, err := f.ReadAt(buf, 0); err != nil {
+		t.Fatal(err)
+	}
+	if err := env.Admin.Revoke(ctx, "user:"+reader, "/"+owner+"/shared.bin"); err != nil {
+		t.Fatal(err)
+	}
+	clock.advance(10 * time.Second)
+	if _, err := f.ReadAt(buf, 1000); vfs.KindOf(err) != vfs.KindNotExist {
+		t.Errorf("read after revoke: %v, want not found", err)
+	}
+}
+
+type fakeClock struct {
+	mu  sync.Mutex
+	now time.Time
+}
+
+func (c *fakeClock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.now
+}
+
+func (c *fakeClock) advance(d time.Duration) {
+	c.mu.Lock()
+	c.now = c.now.Add(d)
+	c.mu.Unlock()
 }
 
 func testGroupGrants(t *testing.T, env *Env) {
