@@ -72,9 +72,13 @@ func (v *Verifier) Finish(heads []Head) error {
 		if last != nil {
 			seq, hash = last.Seq, last.Hash
 		}
-		if seq != h.Seq || !bytes.Equal(hash, h.Hash) {
+		switch {
+		case seq != h.Seq:
 			return &BadRecordError{Chain: h.Chain, Seq: seq + 1,
 				Reason: fmt.Sprintf("chain head says %d records, but %d are present and match", h.Seq, seq)}
+		case !bytes.Equal(hash, h.Hash):
+			return &BadRecordError{Chain: h.Chain, Seq: seq,
+				Reason: "chain head's hash does not match the chain's last record (head edited)"}
 		}
 		delete(v.last, h.Chain)
 	}

@@ -30,7 +30,7 @@ func ParseSSHKey(line string) (*SSHKey, error) {
 // command lines, where anything else invites quoting trouble.
 func CheckUserName(name string) error {
 	if name == "" || len(name) > 64 {
-		return fmt.Errorf("a name must have 1 to 64 characters")
+		return fmt.Errorf("a name must have 1 to 64 characters, %q has %d", name, len(name))
 	}
 	if name[0] == '.' || name[0] == '-' {
 		return fmt.Errorf("name %q may not start with %q", name, name[0])

@@ -97,7 +97,7 @@ func (a *Admin) AddTenant(ctx context.Context, name string) (*policy.Tenant, err
 	t := &policy.Tenant{Name: name}
 	err := a.do(ctx, "tenant.add", "/"+name, func(tx meta.Tx, ev *audit.Event) error {
 		if err := policy.CheckUserName(name); err != nil {
-			return invalidf("tenant %v", err)
+			return invalidf("bad tenant name: %v", err)
 		}
 		if _, err := tx.TenantByName(name); err == nil {
 			return &Error{Op: "tenant add", Kind: KindExist, Err: fmt.Errorf("tenant %q exists", name)}
@@ -150,7 +150,7 @@ func (a *Admin) AddUser(ctx context.Context, name string, opts UserOptions) (*po
 	u := &policy.User{Name: name, Admin: opts.Admin, QuotaBytes: opts.QuotaBytes, Created: a.fs.now()}
 	var keys []*policy.SSHKey
 	if err := policy.CheckUserName(name); err != nil {
-		return nil, &Error{Op: "user add", Kind: KindInvalid, Err: invalidf("user %v", err)}
+		return nil, &Error{Op: "user add", Kind: KindInvalid, Err: invalidf("bad user name: %v", err)}
 	}
 	if opts.Password != "" {
 		hash, err := policy.HashPassword(opts.Password)
@@ -465,7 +465,7 @@ func (a *Admin) AddGroup(ctx context.Context, name, tenant string) (*policy.Grou
 	err := a.do(ctx, "group.add", "", func(tx meta.Tx, ev *audit.Event) error {
 		ev.Target = "group:" + name
 		if err := policy.CheckUserName(name); err != nil {
-			return invalidf("group %v", err)
+			return invalidf("bad group name: %v", err)
 		}
 		if tenant != "" {
 			t, err := tx.TenantByName(tenant)

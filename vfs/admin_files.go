@@ -111,3 +111,49 @@ func (a *Admin) VerifyAudit(ctx context.Context) (int64, []audit.Head, error) {
 	})
 	return v.Count, heads, err
 }
+
+// Mkdir makes the folder at portal path p, and with parents any folders
+// above it that are missing, as `mkdir -p` does. A folder made inside a
+// tenant's folder belongs to that tenant.
+func (a *Admin) Mkdir(ctx context.Context, p string, parents bool) error {
+	return a.do(ctx, "mkdir", p, func(tx meta.Tx, ev *audit.Event) error {
+		segs, err := splitPath(p)
+		if err != nil {
+			return err
+		}
+		if len(segs) == 0 {
+			return &Error{Op: "mkdir", Kind: KindExist, Err: errors.New("the root folder exists")}
+		}
+		dir, err := tx.Node(meta.RootID)
+		if err != nil {
+			return err
+		}
+		for i, name := range segs {
+			child, err := tx.Child(dir.ID, name)
+			last := i == len(segs)-1
+			switch {
+			case err == nil && !child.IsDir:
+				return &Error{Op: "mkdir", Kind: KindNotDir, Err: fmt.Errorf("%s is a file", joinPath(segs[:i+1]))}
+			case err == nil && last:
+				return &Error{Op: "mkdir", Kind: KindExist, Err: fmt.Errorf("%s exists", p)}
+			case err == nil:
+				dir = child
+				continue
+			case !errors.Is(err, meta.ErrNotFound):
+				return err
+			case !last && !parents:
+				return &Error{Op: "mkdir", Kind: KindNotExist, Err: fmt.Errorf("no folder %s: make it first, or pass -p", joinPath(segs[:i+1]))}
+			}
+			if a.scope != 0 && dir.TenantID != a.scope {
+				return &Error{Op: "mkdir", Kind: KindNotExist, Err: fmt.Errorf("no folder %s", joinPath(segs[:i]))}
+			}
+			now := a.fs.now()
+			n := &meta.Node{ParentID: dir.ID, TenantID: dir.TenantID, Name: name, IsDir: true, ModTime: now, Created: now}
+			if err := tx.CreateNode(n); err != nil {
+				return err
+			}
+			dir = n
+		}
+		return nil
+	})
+}

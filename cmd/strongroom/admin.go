@@ -13,6 +13,7 @@ import (
 
 	"strongroom/policy"
 	"strongroom/vfs"
+	"strongroom/vfs/blob/cryptblob"
 )
 
 // openAdmin opens the metadata store named by the configuration and
@@ -547,5 +548,36 @@ func cmdRestore(ctx context.Context, c *cmdContext, args []string) error {
 		return err
 	}
 	fmt.Fprintf(c.io.out, "%s: version %s restored as version %s\n", pos[0], pos[1], v.ID)
+	return nil
+}
+
+func cmdMkdir(ctx context.Context, c *cmdContext, args []string) error {
+	var parents bool
+	c.fs.BoolVar(&parents, "p", false, "make missing parent folders too")
+	pos, err := c.parse(args, 1, 1)
+	if err != nil {
+		return err
+	}
+	a, done, err := c.openAdmin(ctx)
+	if err != nil {
+		return err
+	}
+	defer done()
+	if err := a.Mkdir(ctx, pos[0], parents); err != nil {
+		return err
+	}
+	fmt.Fprintf(c.io.out, "folder %s made\n", pos[0])
+	return nil
+}
+
+func cmdKeyNew(ctx context.Context, c *cmdContext, args []string) error {
+	if _, err := c.parse(args, 0, 0); err != nil {
+		return err
+	}
+	k, err := cryptblob.GenerateKey()
+	if err != nil {
+		return err
+	}
+	fmt.Fprintln(c.io.out, k.Encode())
 	return nil
 }

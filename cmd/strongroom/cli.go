@@ -34,9 +34,10 @@ type command struct {
 
 // cmdContext carries what every subcommand shares.
 type cmdContext struct {
-	io  *stdio
-	env []string
-	fs  *flag.FlagSet
+	io    *stdio
+	env   []string
+	fs    *flag.FlagSet
+	usage func() // prints the command's usage and flags
 
 	dataDir    string
 	configFile string
@@ -75,6 +76,8 @@ var commands = map[string]*command{
 	"grant":             {"grant SUBJECT PATH ACTIONS", "grant ACTIONS (list,read,write,delete,share,admin or all) on PATH to user:NAME or group:NAME", cmdGrant},
 	"revoke":            {"revoke SUBJECT PATH", "remove SUBJECT's grant on PATH", cmdRevoke},
 	"grants":            {"grants PATH", "list the grants on PATH", cmdGrants},
+	"mkdir":             {"mkdir [-p] PATH", "make a folder, to grant it before anyone uploads (-p: and missing parents)", cmdMkdir},
+	"key new":           {"key new", "print a new master key, ID:BASE64, for STRONGROOM_ENCRYPTION_KEY", cmdKeyNew},
 	"versions":          {"versions PATH", "list the versions of a file", cmdVersions},
 	"restore":           {"restore PATH VERSION", "make an old version current", cmdRestore},
 	"audit list":        {"audit list [--user U] [--path P] [--since T] [--json]", "show audit records", cmdAuditList},
@@ -88,25 +91,42 @@ var commands = map[string]*command{
 var version = "dev"
 
 // run runs one command line and returns the exit code.
-func run(ctx context.Context, args []string, io *stdio, env []string) int {
+func run(ctx context.Context, args []string, std *stdio, env []string) int {
 	cmd, name, rest := lookup(args)
 	if cmd == nil {
 		if len(args) == 0 || args[0] == "help" || args[0] == "-h" || args[0] == "--help" {
-			printHelp(io.out)
+			printHelp(std.out)
 			return exitOK
 		}
-		fmt.Fprintf(io.err, "strongroom: unknown command %q: run `strongroom help` for the list\n", strings.Join(args[:min(len(args), 2)], " "))
+		if group := subcommands(args[0]); len(group) > 0 {
+			w, code := std.err, exitUsage
+			if len(args) > 1 && (args[1] == "-h" || args[1] == "--help" || args[1] == "help") {
+				w, code = std.out, exitOK
+			} else if len(args) > 1 {
+				fmt.Fprintf(w, "strongroom: unknown command %q\n", strings.Join(args[:2], " "))
+			}
+			fmt.Fprintf(w, "strongroom %s commands:\n", args[0])
+			for _, n := range group {
+				fmt.Fprintf(w, "  %-22s %s\n", commands[n].usage, commands[n].short)
+			}
+			return code
+		}
+		fmt.Fprintf(std.err, "strongroom: unknown command %q: run `strongroom help` for the list\n", strings.Join(args[:min(len(args), 2)], " "))
 		return exitUsage
 	}
 
-	c := &cmdContext{io: io, env: env, fs: flag.NewFlagSet("strongroom "+name, flag.ContinueOnError)}
-	c.fs.SetOutput(io.err)
-	c.fs.Usage = func() {
-		fmt.Fprintf(io.err, "usage: strongroom %s\n\n%s.\n\nflags:\n", cmd.usage, cmd.short)
+	c := &cmdContext{io: std, env: env, fs: flag.NewFlagSet("strongroom "+name, flag.ContinueOnError)}
+	// The flag package's own report of a bad flag is replaced by run's
+	// one line; -h prints the usage (see parse).
+	c.fs.SetOutput(io.Discard)
+	c.fs.Usage = func() {} // parse prints the usage for -h; run, a line for a mistake
+	c.usage = func() {
+		fmt.Fprintf(std.err, "usage: strongroom %s\n\n%s.\n\nflags:\n", cmd.usage, cmd.short)
+		c.fs.SetOutput(std.err)
 		c.fs.PrintDefaults()
 	}
 	c.fs.StringVar(&c.dataDir, "data", "", "data folder of the embedded default (default ./data, or the config's data)")
-	c.fs.StringVar(&c.configFile, "config", "", "configuration file (see `strongroom config example`)")
+	c.fs.StringVar(&c.configFile, "config", "", "configuration file (strongroom config example prints one)")
 	c.fs.StringVar(&c.database, "database", "", "metadata database URL: postgres://... (default: SQLite in the data folder)")
 	c.fs.StringVar(&c.blobs, "blobs", "", "blob store URL: s3://BUCKET?endpoint=HOST:PORT&region=R&tls=false (default: a folder in the data folder)")
 
@@ -118,10 +138,10 @@ func run(ctx context.Context, args []string, io *stdio, env []string) int {
 	case errors.Is(err, flag.ErrHelp):
 		return exitOK
 	case errors.As(err, &ue):
-		fmt.Fprintf(io.err, "strongroom %s: %s\nusage: strongroom %s\n", name, ue.msg, cmd.usage)
+		fmt.Fprintf(std.err, "strongroom %s: %s\nusage: strongroom %s\n", name, ue.msg, cmd.usage)
 		return exitUsage
 	default:
-		fmt.Fprintf(io.err, "strongroom %s: %s\n", name, oneLine(err))
+		fmt.Fprintf(std.err, "strongroom %s: %s\n", name, oneLine(err))
 		return exitFail
 	}
 }
@@ -139,6 +159,18 @@ func lookup(args []string) (*command, string, []string) {
 		}
 	}
 	return nil, "", nil
+}
+
+// subcommands lists the two-word commands whose first word is word.
+func subcommands(word string) []string {
+	var out []string
+	for n := range commands {
+		if strings.HasPrefix(n, word+" ") {
+			out = append(out, n)
+		}
+	}
+	sort.Strings(out)
+	return out
 }
 
 func printHelp(w io.Writer) {
@@ -166,6 +198,7 @@ func (c *cmdContext) parse(args []string, min, max int) ([]string, error) {
 	for {
 		if err := c.fs.Parse(args); err != nil {
 			if errors.Is(err, flag.ErrHelp) {
+				c.usage()
 				return nil, err
 			}
 			return nil, usagef("%v", err)

@@ -5,6 +5,7 @@ import (
 	"context"
 	"database/sql"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -68,6 +69,14 @@ func TestAdminAndAuditVerify(t *testing.T) {
 		t.Errorf("user add said %q", out)
 	}
 	mustRun(t, "", append([]string{"group", "add", "accounts", "--tenant", "acme"}, d...)...)
+	if code, _, errs := cli(t, "", append([]string{"mkdir", "/acme/invoices/2026"}, d...)...); code != exitFail || !strings.Contains(errs, "pass -p") {
+		t.Errorf("mkdir without -p: exit %d %q", code, errs)
+	}
+	mustRun(t, "", append([]string{"mkdir", "-p", "/acme/invoices/2026"}, d...)...)
+	mustRun(t, "", append([]string{"grant", "group:accounts", "/acme/invoices", "list,read,write"}, d...)...)
+	if key := mustRun(t, "", "key", "new"); !regexp.MustCompile(`^[^:\s]+:\S+\n$`).MatchString(key) {
+		t.Errorf("key new printed %q", key)
+	}
 	mustRun(t, "", append([]string{"group", "add-member", "accounts", "carol"}, d...)...)
 	mustRun(t, "", append([]string{"grant", "group:accounts", "/acme", "list,read"}, d...)...)
 	show := mustRun(t, "", append([]string{"user", "show", "carol"}, d...)...)
