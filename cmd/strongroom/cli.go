@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"strongroom/configs"
+	"strongroom/vfs"
 )
 
 // Exit codes, as INTERFACE.md names them.
@@ -236,9 +237,38 @@ func (c *cmdContext) config() (*configs.Config, error) {
 	return cfg, nil
 }
 
-// oneLine keeps an error to one line, as INTERFACE.md promises.
+// oneLine keeps an error to one line, as INTERFACE.md promises. A vfs
+// error is told once: its operation, path and kind, then the innermost
+// cause, rather than every layer's wrapping of it.
 func oneLine(err error) string {
-	return strings.ReplaceAll(strings.TrimSpace(err.Error()), "\n", "; ")
+	msg := err.Error()
+	var ve *vfs.Error
+	if errors.As(err, &ve) {
+		msg = ve.Op
+		if ve.Path != "" {
+			msg += " " + ve.Path
+		}
+		msg += ": " + ve.Kind.String()
+		if cause := innermost(ve); cause != "" && cause != ve.Kind.String() {
+			msg += ": " + cause
+		}
+	}
+	return strings.ReplaceAll(strings.TrimSpace(msg), "\n", "; ")
+}
+
+// innermost is the text of the deepest cause below the vfs errors in
+// err's chain.
+func innermost(err error) string {
+	text := ""
+	for e := err; e != nil; e = errors.Unwrap(e) {
+		var ve *vfs.Error
+		if errors.As(e, &ve) && ve == e {
+			continue
+		}
+		text = e.Error()
+		break
+	}
+	return text
 }
 
 func cmdVersion(ctx context.Context, c *cmdContext, args []string) error {
