@@ -53,7 +53,7 @@ func (c *conn) run() {
 	auth := &authState{srv: s}
 	sc, chans, reqs, err := ssh.NewServerConn(c.nc, s.sshConfig(auth))
 	if err != nil {
-		s.handshakeEnded()
+		s.handshakeEnded(hostOf(c.nc.RemoteAddr()))
 		c.log.Debug("ssh handshake failed", "remote_addr", c.info.RemoteAddr, "err", err)
 		return
 	}
@@ -67,7 +67,7 @@ func (c *conn) run() {
 	c.armIdle()
 
 	ctx := context.Background()
-	if why := s.signedIn(c.user); why != "" {
+	if why := s.signedIn(c.user, hostOf(c.nc.RemoteAddr())); why != "" {
 		s.record(ctx, c.info, c.user, "session", "refused: "+why)
 		c.refuseAll(chans, why)
 		return

@@ -2,6 +2,8 @@ package sftp
 
 import (
 	"context"
+	"io"
+	"net"
 	"os/exec"
 	"path/filepath"
 	"slices"
@@ -11,6 +13,7 @@ import (
 	"time"
 
 	"github.com/pkg/sftp"
+	"golang.org/x/crypto/ssh"
 
 	"strongroom/vfs"
 	"strongroom/vfs/vfstest"
@@ -295,4 +298,60 @@ func TestShutdownDeadline(t *testing.T) {
 	if _, err := ts.session(t, "alice").Stat(context.Background(), "/unfinished"); vfs.KindOf(err) != vfs.KindNotExist {
 		t.Errorf("upload cut off by shutdown: %v, want not found", err)
 	}
+}
+
+// TestHandshakesPerAddress holds connections open without signing in from
+// one address: past the per-address bound they are closed at once, and a
+// client from another address still signs in.
+func TestHandshakesPerAddress(t *testing.T) {
+	env := vfstest.Embedded(t)
+	ts := startServer(t, env, nil)
+	alice := ts.addUser(t, "alice", vfs.UserOptions{})
+
+	var idle []net.Conn
+	defer func() {
+		for _, c := range idle {
+			c.Close()
+		}
+	}()
+	for range maxHostHandshakes {
+		c, err := net.Dial("tcp", ts.addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		idle = append(idle, c)
+	}
+	// The server reads each connection's banner exchange only once it
+	// counts it; wait until the last counted one has had its greeting.
+	buf := make([]byte, 4)
+	if _, err := io.ReadFull(idle[len(idle)-1], buf); err != nil {
+		t.Fatalf("greeting of the last idle connection: %v", err)
+	}
+
+	extra, err := net.Dial("tcp", ts.addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer extra.Close()
+	extra.SetReadDeadline(time.Now().Add(20 * time.Second))
+	if n, err := extra.Read(buf); err == nil {
+		t.Errorf("connection past the per-address bound got %d bytes, want it closed", n)
+	}
+	if !hasEvent(ts.rec.all(), "connection: refused: too many connections from this address") {
+		t.Errorf("refusal not recorded: %q", ts.rec.all())
+	}
+
+	// Another loopback address is not held back.
+	d := net.Dialer{LocalAddr: &net.TCPAddr{IP: net.IPv4(127, 0, 0, 2)}, Timeout: 20 * time.Second}
+	nc, err := d.Dial("tcp", ts.addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sc, chans, reqs, err := ssh.NewClientConn(nc, ts.addr, &ssh.ClientConfig{
+		User: alice.name, Auth: []ssh.AuthMethod{ssh.PublicKeys(alice.signer)}, HostKeyCallback: ssh.InsecureIgnoreHostKey(),
+	})
+	if err != nil {
+		t.Fatalf("sign-in from 127.0.0.2 while 127.0.0.1 holds its bound: %v", err)
+	}
+	ssh.NewClient(sc, chans, reqs).Close()
 }

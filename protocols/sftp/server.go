@@ -61,12 +61,8 @@ type Options struct {
 // a connection closed for being idle, a transfer refused by a limit. op
 // names the event ("session", "connection", "idle", "transfer"), user is
 // empty before sign-in, and reason says why in words an operator reads.
-//
-// TODO: the vfs has no method to append such a record to the audit trail,
-// so until cmd passes an Auditor these events reach only the log, and the
-// trail shows a successful login followed by nothing. Fix: a vfs method
-// such as FS.Record(ctx, info, user, op string, outcome audit.Outcome,
-// reason string) error, which cmd adapts to this interface.
+// cmd/strongroom adapts vfs.FS.Record to it, so that the events reach
+// the audit trail; with no Auditor they reach only the log.
 //
 // BUG(limits): a flood of connections past MaxHandshakes makes one record
 // per refused connection; rate-limiting those records is left to the
@@ -77,8 +73,12 @@ type Auditor interface {
 
 // Bounds that need no configuration.
 const (
-	maxHandles  = 512 // open file and folder handles per connection, as OpenSSH's sftp-server
-	maxChannels = 10  // session channels per connection, as OpenSSH's MaxSessions
+	maxHandles = 512 // open file and folder handles per connection, as OpenSSH's sftp-server
+	// maxHostHandshakes bounds the connections one address may have
+	// signing in at once, so that one client cannot fill MaxHandshakes
+	// and lock everyone else out.
+	maxHostHandshakes = 10
+	maxChannels       = 10 // session channels per connection, as OpenSSH's MaxSessions
 )
 
 // A Server serves the filesystem over SFTP. It is safe for concurrent use;
@@ -96,6 +96,7 @@ type Server struct {
 	sessions   int            // signed-in connections
 	perUser    map[string]int // signed-in connections per user
 	handshakes int            // connections not yet signed in
+	perHost    map[string]int // of those, per client address
 	draining   bool
 	wg         sync.WaitGroup // one per connection
 
@@ -150,6 +151,7 @@ func New(fs *vfs.FS, hostKeys []ssh.Signer, log *slog.Logger, opts *Options) *Se
 		listeners: make(map[net.Listener]struct{}),
 		conns:     make(map[*conn]struct{}),
 		perUser:   make(map[string]int),
+		perHost:   make(map[string]int),
 	}
 }
 
@@ -202,18 +204,23 @@ func (s *Server) closing() bool {
 
 // start runs a new connection, unless too many are still signing in.
 func (s *Server) start(nc net.Conn) {
+	host := hostOf(nc.RemoteAddr())
 	s.mu.Lock()
-	if s.draining || s.handshakes >= s.opts.MaxHandshakes {
-		draining := s.draining
+	if s.draining || s.handshakes >= s.opts.MaxHandshakes || s.perHost[host] >= maxHostHandshakes {
+		draining, why := s.draining, "refused: too many connections signing in at once"
+		if s.perHost[host] >= maxHostHandshakes {
+			why = "refused: too many connections from this address signing in at once"
+		}
 		s.mu.Unlock()
 		nc.Close()
 		if !draining {
 			s.record(context.Background(), vfs.SessionInfo{Protocol: "sftp", RemoteAddr: nc.RemoteAddr().String()}, "",
-				"connection", "refused: too many connections signing in at once")
+				"connection", why)
 		}
 		return
 	}
 	s.handshakes++
+	s.perHost[host]++
 	c := newConn(s, nc)
 	s.conns[c] = struct{}{}
 	s.wg.Add(1)
@@ -231,10 +238,10 @@ func (s *Server) start(nc net.Conn) {
 
 // signedIn moves a connection from signing in to signed in, if the
 // limits allow it, and returns why not otherwise.
-func (s *Server) signedIn(user string) string {
+func (s *Server) signedIn(user, host string) string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.handshakes--
+	s.endHandshake(host)
 	switch {
 	case s.draining:
 		return "the server is shutting down; connect again later"
@@ -249,10 +256,28 @@ func (s *Server) signedIn(user string) string {
 }
 
 // handshakeEnded undoes the count of a connection that never signed in.
-func (s *Server) handshakeEnded() {
+func (s *Server) handshakeEnded(host string) {
 	s.mu.Lock()
-	s.handshakes--
+	s.endHandshake(host)
 	s.mu.Unlock()
+}
+
+// endHandshake drops a connection from the counts of those signing in.
+// Called with s.mu held.
+func (s *Server) endHandshake(host string) {
+	s.handshakes--
+	if s.perHost[host]--; s.perHost[host] <= 0 {
+		delete(s.perHost, host)
+	}
+}
+
+// hostOf is the address a connection comes from, without its port.
+func hostOf(a net.Addr) string {
+	host, _, err := net.SplitHostPort(a.String())
+	if err != nil {
+		return a.String()
+	}
+	return host
 }
 
 // signedOut undoes signedIn.
