@@ -627,6 +627,10 @@ func (s *Session) PatchProps(ctx context.Context, p string, patches []PropPatch)
 		if !s.allowed(t).Has(policy.Write) {
 			return deny("write")
 		}
+		before, err := tx.Props(t.node.ID)
+		if err != nil {
+			return err
+		}
 
 		for _, pt := range patches {
 			if pt.Remove {
@@ -648,8 +652,31 @@ func (s *Session) PatchProps(ctx context.Context, p string, patches []PropPatch)
 		if len(ps) > MaxProps {
 			return invalidf("an item may have at most %d properties", MaxProps)
 		}
-		return nil
+
+		// Properties are stored bytes like any content: they count against
+		// the user's quota, or a client could store without limit in them.
+		delta := propBytes(ps) - propBytes(before)
+		if delta > 0 {
+			u, err := tx.User(s.uid)
+			if err != nil {
+				return err
+			}
+			if u.QuotaBytes > 0 && u.UsedBytes+delta > u.QuotaBytes {
+				return &Error{Op: "props.set", Kind: KindQuota, Err: invalidf("these properties would exceed the user's quota of %d bytes", u.QuotaBytes)}
+			}
+		}
+		ev.Bytes = delta
+		return tx.AddUsedBytes(s.uid, delta)
 	})
+}
+
+// propBytes is what properties take in the store, as counted for quotas.
+func propBytes(ps []meta.Prop) int64 {
+	var n int64
+	for _, p := range ps {
+		n += int64(len(p.Space) + len(p.Name) + len(p.XML))
+	}
+	return n
 }
 
 func checkProp(p PropPatch) error {

@@ -494,3 +494,34 @@ func TestCheckLocksScopes(t *testing.T) {
 		}
 	})
 }
+
+// Dead properties count against the quota, so that they cannot store
+// what the quota refuses as content.
+func TestPropsQuota(t *testing.T) {
+	env := vfstest.Embedded(t)
+	ctx := context.Background()
+	if _, err := env.Admin.AddUser(ctx, "qq", vfs.UserOptions{Password: "correct horse battery", QuotaBytes: 1000}); err != nil {
+		t.Fatal(err)
+	}
+	s := env.Session(t, "qq", "test")
+	if err := s.Mkdir(ctx, "/d"); err != nil {
+		t.Fatal(err)
+	}
+	set := func(name string, n int) []vfs.PropPatch {
+		return []vfs.PropPatch{{Prop: vfs.Prop{Space: "urn:q", Name: name, XML: strings.Repeat("x", n)}}}
+	}
+	if err := s.PatchProps(ctx, "/d", set("a", 600)); err != nil {
+		t.Fatal(err)
+	}
+	wantKind(t, "past the quota", s.PatchProps(ctx, "/d", set("b", 600)), vfs.KindQuota)
+	used, _, _ := s.Usage(ctx)
+	if used != int64(len("urn:q")+len("a")+600) {
+		t.Errorf("used %d bytes, want the one property's %d", used, len("urn:q")+1+600)
+	}
+	if err := s.PatchProps(ctx, "/d", []vfs.PropPatch{{Prop: vfs.Prop{Space: "urn:q", Name: "a"}, Remove: true}}); err != nil {
+		t.Fatal(err)
+	}
+	if used, _, _ := s.Usage(ctx); used != 0 {
+		t.Errorf("after removing the property, used %d bytes, want 0", used)
+	}
+}
