@@ -62,6 +62,11 @@ func (q *request) put() (int, error) {
 	// write Windows and Finder send next is the file's first version.
 	buf := make([]byte, putBuffer)
 	n, rerr := fill(q.r.Body, buf)
+	if rerr == io.EOF && q.r.ContentLength > int64(n) {
+		// A body that ended before its declared length was cut short,
+		// whatever the transport said.
+		return http.StatusBadRequest, errClientGone
+	}
 	switch {
 	case rerr == io.EOF && n == 0 && !exists:
 		if _, err := q.sess.CreateEmpty(q.ctx, q.path); err != nil {
@@ -83,7 +88,9 @@ func (q *request) put() (int, error) {
 		return putStatus(err), err
 	}
 	defer u.Abort()
+	var total int64
 	for {
+		total += int64(n)
 		if n > 0 {
 			if _, err := u.Write(buf[:n]); err != nil {
 				return statusOf(err), err
@@ -96,6 +103,9 @@ func (q *request) put() (int, error) {
 		if rerr != nil && rerr != io.EOF {
 			return http.StatusBadRequest, errClientGone // the deferred Abort discards it all
 		}
+	}
+	if q.r.ContentLength >= 0 && total != q.r.ContentLength {
+		return http.StatusBadRequest, errClientGone
 	}
 	nfi, err := u.Commit(q.ctx)
 	if err != nil {
