@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"strongroom/configs"
 	"strongroom/vfs/blob"
@@ -46,7 +47,7 @@ func openBlobs(ctx context.Context, cfg *configs.Config, env []string, log *slog
 		log.Warn("encryption at rest is off: new content is stored in the clear")
 		return &blobStores{Store: base, base: base}, nil
 	}
-	key, err := masterKey(cfg, log)
+	key, err := masterKey(ctx, cfg, base, log)
 	if err != nil {
 		base.Close()
 		return nil, err
@@ -68,7 +69,7 @@ func openBlobs(ctx context.Context, cfg *configs.Config, env []string, log *slog
 // or from its file. On the embedded default the file is made on first
 // start; with shared stores a missing key is an error, since a node that
 // made its own would write blobs no other node can read.
-func masterKey(cfg *configs.Config, log *slog.Logger) (*cryptblob.MasterKey, error) {
+func masterKey(ctx context.Context, cfg *configs.Config, base blob.Store, log *slog.Logger) (*cryptblob.MasterKey, error) {
 	if cfg.Encryption.Key != "" {
 		k, err := cryptblob.ParseKey(cfg.Encryption.Key)
 		if err != nil {
@@ -88,7 +89,15 @@ func masterKey(cfg *configs.Config, log *slog.Logger) (*cryptblob.MasterKey, err
 		return nil, err
 	}
 	if cfg.Blobs.URL != "" || cfg.Encryption.KeyFile != "" {
-		return nil, fmt.Errorf("master key file %s does not exist: create one with a fresh data folder, or pass the key every node shares in STRONGROOM_ENCRYPTION_KEY", path)
+		return nil, fmt.Errorf("master key file %s does not exist: pass the key every node shares in STRONGROOM_ENCRYPTION_KEY (strongroom key new makes one)", path)
+	}
+	// A new key is made only for an empty store: blobs already there were
+	// written with a key that is now missing, and a new one would not
+	// open them.
+	if hasBlobs, err := anyBlob(ctx, base); err != nil {
+		return nil, err
+	} else if hasBlobs {
+		return nil, fmt.Errorf("master key file %s is missing but the blob folder holds content encrypted with it: restore the key file from your backup", path)
 	}
 	k, err = cryptblob.CreateKeyFile(path)
 	if err != nil {
@@ -96,4 +105,14 @@ func masterKey(cfg *configs.Config, log *slog.Logger) (*cryptblob.MasterKey, err
 	}
 	log.Info("master key created; back it up, the blobs cannot be read without it", "file", path, "key_id", k.ID())
 	return k, nil
+}
+
+// anyBlob reports whether the store holds at least one object.
+func anyBlob(ctx context.Context, s blob.Store) (bool, error) {
+	found := errors.New("found")
+	err := s.Walk(ctx, func(string, time.Time) error { return found })
+	if errors.Is(err, found) {
+		return true, nil
+	}
+	return false, err
 }

@@ -169,6 +169,17 @@ func TestServeWrongMasterKey(t *testing.T) {
 	if code != exitFail || !strings.Contains(out.String(), "cannot open the stored content") {
 		t.Errorf("exit %d:\n%s\nwant exit 1 saying the key cannot open the content", code, out.String())
 	}
+
+	// With the key file gone, no new key is made over existing content.
+	out.Reset()
+	code = run(context.Background(), []string{"serve", "--data", dir, "--sftp-addr", "127.0.0.1:0", "--https-addr", "127.0.0.1:0", "--metrics-addr", "127.0.0.1:0"},
+		&stdio{in: strings.NewReader(""), out: &out, err: &out}, nil)
+	if code != exitFail || !strings.Contains(out.String(), "restore the key file") {
+		t.Errorf("start without the key file: exit %d:\n%s\nwant exit 1 asking for the key file", code, out.String())
+	}
+	if _, err := os.Stat(filepath.Join(dir, "master.key")); !os.IsNotExist(err) {
+		t.Errorf("a new master key was written over existing content: %v", err)
+	}
 }
 
 // writeBlob stores one blob in the data folder's store, with its key.
