@@ -34,6 +34,21 @@ func (c *cmdContext) openAdmin(ctx context.Context) (*vfs.Admin, func(), error) 
 	return fs.Admin(actor, 0, info), func() { m.Close() }, nil
 }
 
+// withAdmin parses the arguments (between min and max of them besides
+// flags), opens the metadata store, and runs fn with an Admin over it.
+func (c *cmdContext) withAdmin(ctx context.Context, args []string, min, max int, fn func(a *vfs.Admin, pos []string) error) error {
+	pos, err := c.parse(args, min, max)
+	if err != nil {
+		return err
+	}
+	a, done, err := c.openAdmin(ctx)
+	if err != nil {
+		return err
+	}
+	defer done()
+	return fn(a, pos)
+}
+
 func envValue(env []string, name, def string) string {
 	for _, kv := range env {
 		if k, v, ok := strings.Cut(kv, "="); ok && k == name && v != "" {
@@ -44,40 +59,27 @@ func envValue(env []string, name, def string) string {
 }
 
 func cmdTenantAdd(ctx context.Context, c *cmdContext, args []string) error {
-	pos, err := c.parse(args, 1, 1)
-	if err != nil {
-		return err
-	}
-	a, done, err := c.openAdmin(ctx)
-	if err != nil {
-		return err
-	}
-	defer done()
-	t, err := a.AddTenant(ctx, pos[0])
-	if err != nil {
-		return err
-	}
-	fmt.Fprintf(c.io.out, "tenant %s added, folder /%s\n", t.Name, t.Name)
-	return nil
+	return c.withAdmin(ctx, args, 1, 1, func(a *vfs.Admin, pos []string) error {
+		t, err := a.AddTenant(ctx, pos[0])
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(c.io.out, "tenant %s added, folder /%s\n", t.Name, t.Name)
+		return nil
+	})
 }
 
 func cmdTenantList(ctx context.Context, c *cmdContext, args []string) error {
-	if _, err := c.parse(args, 0, 0); err != nil {
-		return err
-	}
-	a, done, err := c.openAdmin(ctx)
-	if err != nil {
-		return err
-	}
-	defer done()
-	ts, err := a.Tenants(ctx)
-	if err != nil {
-		return err
-	}
-	for _, t := range ts {
-		fmt.Fprintf(c.io.out, "%s\t/%s\n", t.Name, t.Name)
-	}
-	return nil
+	return c.withAdmin(ctx, args, 0, 0, func(a *vfs.Admin, _ []string) error {
+		ts, err := a.Tenants(ctx)
+		if err != nil {
+			return err
+		}
+		for _, t := range ts {
+			fmt.Fprintf(c.io.out, "%s\t/%s\n", t.Name, t.Name)
+		}
+		return nil
+	})
 }
 
 func cmdUserAdd(ctx context.Context, c *cmdContext, args []string) error {
@@ -173,63 +175,50 @@ func readKeys(stdin io.Reader, file string) ([]string, error) {
 }
 
 func cmdUserList(ctx context.Context, c *cmdContext, args []string) error {
-	if _, err := c.parse(args, 0, 0); err != nil {
-		return err
-	}
-	a, done, err := c.openAdmin(ctx)
-	if err != nil {
-		return err
-	}
-	defer done()
-	us, err := a.Users(ctx)
-	if err != nil {
-		return err
-	}
-	tw := tabwriter.NewWriter(c.io.out, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "NAME\tSTATE\tADMIN\tUSED\tQUOTA")
-	for _, u := range us {
-		state := "active"
-		if u.Disabled {
-			state = "disabled"
+	return c.withAdmin(ctx, args, 0, 0, func(a *vfs.Admin, _ []string) error {
+		us, err := a.Users(ctx)
+		if err != nil {
+			return err
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%v\t%d\t%d\n", u.Name, state, u.Admin, u.UsedBytes, u.QuotaBytes)
-	}
-	return tw.Flush()
+		tw := tabwriter.NewWriter(c.io.out, 0, 4, 2, ' ', 0)
+		fmt.Fprintln(tw, "NAME\tSTATE\tADMIN\tUSED\tQUOTA")
+		for _, u := range us {
+			state := "active"
+			if u.Disabled {
+				state = "disabled"
+			}
+			fmt.Fprintf(tw, "%s\t%s\t%v\t%d\t%d\n", u.Name, state, u.Admin, u.UsedBytes, u.QuotaBytes)
+		}
+		return tw.Flush()
+	})
 }
 
 func cmdUserShow(ctx context.Context, c *cmdContext, args []string) error {
-	pos, err := c.parse(args, 1, 1)
-	if err != nil {
-		return err
-	}
-	a, done, err := c.openAdmin(ctx)
-	if err != nil {
-		return err
-	}
-	defer done()
-	d, err := a.User(ctx, pos[0])
-	if err != nil {
-		return err
-	}
-	u := d.User
-	w := c.io.out
-	fmt.Fprintf(w, "name:      %s\n", u.Name)
-	fmt.Fprintf(w, "tenant:    %s\n", orNone(d.Tenant))
-	fmt.Fprintf(w, "home:      %s\n", d.Home)
-	fmt.Fprintf(w, "disabled:  %v\n", u.Disabled)
-	fmt.Fprintf(w, "admin:     %v\n", u.Admin)
-	fmt.Fprintf(w, "password:  %v\n", u.PasswordHash != "")
-	fmt.Fprintf(w, "key+password required: %v\n", u.RequireBoth)
-	fmt.Fprintf(w, "used:      %d bytes\n", u.UsedBytes)
-	fmt.Fprintf(w, "quota:     %d bytes\n", u.QuotaBytes)
-	fmt.Fprintf(w, "groups:    %s\n", orNone(strings.Join(d.Groups, ", ")))
-	for _, k := range d.Keys {
-		fmt.Fprintf(w, "ssh key:   %s %s\n", k.Fingerprint, k.Comment)
-	}
-	for _, g := range d.Grants {
-		fmt.Fprintf(w, "grant:     %s %s (%s)\n", g.Path, g.Actions, g.Subject)
-	}
-	return nil
+	return c.withAdmin(ctx, args, 1, 1, func(a *vfs.Admin, pos []string) error {
+		d, err := a.User(ctx, pos[0])
+		if err != nil {
+			return err
+		}
+		u := d.User
+		w := c.io.out
+		fmt.Fprintf(w, "name:      %s\n", u.Name)
+		fmt.Fprintf(w, "tenant:    %s\n", orNone(d.Tenant))
+		fmt.Fprintf(w, "home:      %s\n", d.Home)
+		fmt.Fprintf(w, "disabled:  %v\n", u.Disabled)
+		fmt.Fprintf(w, "admin:     %v\n", u.Admin)
+		fmt.Fprintf(w, "password:  %v\n", u.PasswordHash != "")
+		fmt.Fprintf(w, "key+password required: %v\n", u.RequireBoth)
+		fmt.Fprintf(w, "used:      %d bytes\n", u.UsedBytes)
+		fmt.Fprintf(w, "quota:     %d bytes\n", u.QuotaBytes)
+		fmt.Fprintf(w, "groups:    %s\n", orNone(strings.Join(d.Groups, ", ")))
+		for _, k := range d.Keys {
+			fmt.Fprintf(w, "ssh key:   %s %s\n", k.Fingerprint, k.Comment)
+		}
+		for _, g := range d.Grants {
+			fmt.Fprintf(w, "grant:     %s %s (%s)\n", g.Path, g.Actions, g.Subject)
+		}
+		return nil
+	})
 }
 
 func orNone(s string) string {
@@ -248,41 +237,27 @@ func cmdUserEnable(ctx context.Context, c *cmdContext, args []string) error {
 }
 
 func setDisabled(ctx context.Context, c *cmdContext, args []string, disabled bool) error {
-	pos, err := c.parse(args, 1, 1)
-	if err != nil {
-		return err
-	}
-	a, done, err := c.openAdmin(ctx)
-	if err != nil {
-		return err
-	}
-	defer done()
-	if err := a.SetDisabled(ctx, pos[0], disabled); err != nil {
-		return err
-	}
-	state := "enabled"
-	if disabled {
-		state = "disabled"
-	}
-	fmt.Fprintf(c.io.out, "user %s %s\n", pos[0], state)
-	return nil
+	return c.withAdmin(ctx, args, 1, 1, func(a *vfs.Admin, pos []string) error {
+		if err := a.SetDisabled(ctx, pos[0], disabled); err != nil {
+			return err
+		}
+		state := "enabled"
+		if disabled {
+			state = "disabled"
+		}
+		fmt.Fprintf(c.io.out, "user %s %s\n", pos[0], state)
+		return nil
+	})
 }
 
 func cmdUserRemove(ctx context.Context, c *cmdContext, args []string) error {
-	pos, err := c.parse(args, 1, 1)
-	if err != nil {
-		return err
-	}
-	a, done, err := c.openAdmin(ctx)
-	if err != nil {
-		return err
-	}
-	defer done()
-	if err := a.RemoveUser(ctx, pos[0]); err != nil {
-		return err
-	}
-	fmt.Fprintf(c.io.out, "user %s removed; their files stay\n", pos[0])
-	return nil
+	return c.withAdmin(ctx, args, 1, 1, func(a *vfs.Admin, pos []string) error {
+		if err := a.RemoveUser(ctx, pos[0]); err != nil {
+			return err
+		}
+		fmt.Fprintf(c.io.out, "user %s removed; their files stay\n", pos[0])
+		return nil
+	})
 }
 
 func cmdUserPasswd(ctx context.Context, c *cmdContext, args []string) error {
@@ -331,43 +306,29 @@ func cmdUserAddKey(ctx context.Context, c *cmdContext, args []string) error {
 }
 
 func cmdUserToken(ctx context.Context, c *cmdContext, args []string) error {
-	pos, err := c.parse(args, 2, 2)
-	if err != nil {
-		return err
-	}
-	a, done, err := c.openAdmin(ctx)
-	if err != nil {
-		return err
-	}
-	defer done()
-	secret, err := a.NewAppToken(ctx, pos[0], pos[1])
-	if err != nil {
-		return err
-	}
-	fmt.Fprintln(c.io.out, secret)
-	return nil
+	return c.withAdmin(ctx, args, 2, 2, func(a *vfs.Admin, pos []string) error {
+		secret, err := a.NewAppToken(ctx, pos[0], pos[1])
+		if err != nil {
+			return err
+		}
+		fmt.Fprintln(c.io.out, secret)
+		return nil
+	})
 }
 
 func cmdUserTokens(ctx context.Context, c *cmdContext, args []string) error {
-	pos, err := c.parse(args, 1, 1)
-	if err != nil {
-		return err
-	}
-	a, done, err := c.openAdmin(ctx)
-	if err != nil {
-		return err
-	}
-	defer done()
-	ts, err := a.AppTokens(ctx, pos[0])
-	if err != nil {
-		return err
-	}
-	tw := tabwriter.NewWriter(c.io.out, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "ID\tLABEL\tCREATED")
-	for _, t := range ts {
-		fmt.Fprintf(tw, "%d\t%s\t%s\n", t.ID, t.Label, t.Created.UTC().Format(time.RFC3339))
-	}
-	return tw.Flush()
+	return c.withAdmin(ctx, args, 1, 1, func(a *vfs.Admin, pos []string) error {
+		ts, err := a.AppTokens(ctx, pos[0])
+		if err != nil {
+			return err
+		}
+		tw := tabwriter.NewWriter(c.io.out, 0, 4, 2, ' ', 0)
+		fmt.Fprintln(tw, "ID\tLABEL\tCREATED")
+		for _, t := range ts {
+			fmt.Fprintf(tw, "%d\t%s\t%s\n", t.ID, t.Label, t.Created.UTC().Format(time.RFC3339))
+		}
+		return tw.Flush()
+	})
 }
 
 func cmdUserRevokeToken(ctx context.Context, c *cmdContext, args []string) error {
@@ -392,58 +353,38 @@ func cmdUserRevokeToken(ctx context.Context, c *cmdContext, args []string) error
 }
 
 func cmdGroupList(ctx context.Context, c *cmdContext, args []string) error {
-	if _, err := c.parse(args, 0, 0); err != nil {
-		return err
-	}
-	a, done, err := c.openAdmin(ctx)
-	if err != nil {
-		return err
-	}
-	defer done()
-	gs, err := a.Groups(ctx)
-	if err != nil {
-		return err
-	}
-	for _, g := range gs {
-		fmt.Fprintln(c.io.out, g.Name)
-	}
-	return nil
+	return c.withAdmin(ctx, args, 0, 0, func(a *vfs.Admin, _ []string) error {
+		gs, err := a.Groups(ctx)
+		if err != nil {
+			return err
+		}
+		for _, g := range gs {
+			fmt.Fprintln(c.io.out, g.Name)
+		}
+		return nil
+	})
 }
 
 func cmdGroupAdd(ctx context.Context, c *cmdContext, args []string) error {
 	var tenant string
 	c.fs.StringVar(&tenant, "tenant", "", "tenant the group belongs to")
-	pos, err := c.parse(args, 1, 1)
-	if err != nil {
-		return err
-	}
-	a, done, err := c.openAdmin(ctx)
-	if err != nil {
-		return err
-	}
-	defer done()
-	if _, err := a.AddGroup(ctx, pos[0], tenant); err != nil {
-		return err
-	}
-	fmt.Fprintf(c.io.out, "group %s added\n", pos[0])
-	return nil
+	return c.withAdmin(ctx, args, 1, 1, func(a *vfs.Admin, pos []string) error {
+		if _, err := a.AddGroup(ctx, pos[0], tenant); err != nil {
+			return err
+		}
+		fmt.Fprintf(c.io.out, "group %s added\n", pos[0])
+		return nil
+	})
 }
 
 func cmdGroupAddMember(ctx context.Context, c *cmdContext, args []string) error {
-	pos, err := c.parse(args, 2, 2)
-	if err != nil {
-		return err
-	}
-	a, done, err := c.openAdmin(ctx)
-	if err != nil {
-		return err
-	}
-	defer done()
-	if err := a.AddMember(ctx, pos[0], pos[1]); err != nil {
-		return err
-	}
-	fmt.Fprintf(c.io.out, "user %s is in group %s\n", pos[1], pos[0])
-	return nil
+	return c.withAdmin(ctx, args, 2, 2, func(a *vfs.Admin, pos []string) error {
+		if err := a.AddMember(ctx, pos[0], pos[1]); err != nil {
+			return err
+		}
+		fmt.Fprintf(c.io.out, "user %s is in group %s\n", pos[1], pos[0])
+		return nil
+	})
 }
 
 func cmdGrant(ctx context.Context, c *cmdContext, args []string) error {
@@ -468,106 +409,71 @@ func cmdGrant(ctx context.Context, c *cmdContext, args []string) error {
 }
 
 func cmdRevoke(ctx context.Context, c *cmdContext, args []string) error {
-	pos, err := c.parse(args, 2, 2)
-	if err != nil {
-		return err
-	}
-	a, done, err := c.openAdmin(ctx)
-	if err != nil {
-		return err
-	}
-	defer done()
-	if err := a.Revoke(ctx, pos[0], pos[1]); err != nil {
-		return err
-	}
-	fmt.Fprintf(c.io.out, "grant of %s on %s removed\n", pos[0], pos[1])
-	return nil
+	return c.withAdmin(ctx, args, 2, 2, func(a *vfs.Admin, pos []string) error {
+		if err := a.Revoke(ctx, pos[0], pos[1]); err != nil {
+			return err
+		}
+		fmt.Fprintf(c.io.out, "grant of %s on %s removed\n", pos[0], pos[1])
+		return nil
+	})
 }
 
 func cmdGrants(ctx context.Context, c *cmdContext, args []string) error {
-	pos, err := c.parse(args, 1, 1)
-	if err != nil {
-		return err
-	}
-	a, done, err := c.openAdmin(ctx)
-	if err != nil {
-		return err
-	}
-	defer done()
-	gs, err := a.Grants(ctx, pos[0])
-	if err != nil {
-		return err
-	}
-	for _, g := range gs {
-		fmt.Fprintf(c.io.out, "%s\t%s\n", g.Subject, g.Actions)
-	}
-	return nil
+	return c.withAdmin(ctx, args, 1, 1, func(a *vfs.Admin, pos []string) error {
+		gs, err := a.Grants(ctx, pos[0])
+		if err != nil {
+			return err
+		}
+		for _, g := range gs {
+			fmt.Fprintf(c.io.out, "%s\t%s\n", g.Subject, g.Actions)
+		}
+		return nil
+	})
 }
 
 func cmdVersions(ctx context.Context, c *cmdContext, args []string) error {
-	pos, err := c.parse(args, 1, 1)
-	if err != nil {
-		return err
-	}
-	a, done, err := c.openAdmin(ctx)
-	if err != nil {
-		return err
-	}
-	defer done()
-	vs, err := a.Versions(ctx, pos[0])
-	if err != nil {
-		return err
-	}
-	tw := tabwriter.NewWriter(c.io.out, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "VERSION\tCREATED\tBY\tSIZE\tSHA256\t")
-	for _, v := range vs {
-		mark := ""
-		if v.Current {
-			mark = "current"
+	return c.withAdmin(ctx, args, 1, 1, func(a *vfs.Admin, pos []string) error {
+		vs, err := a.Versions(ctx, pos[0])
+		if err != nil {
+			return err
 		}
-		if v.RestoredFrom != "" {
-			mark = strings.TrimSpace(mark + " restores " + v.RestoredFrom)
+		tw := tabwriter.NewWriter(c.io.out, 0, 4, 2, ' ', 0)
+		fmt.Fprintln(tw, "VERSION\tCREATED\tBY\tSIZE\tSHA256\t")
+		for _, v := range vs {
+			mark := ""
+			if v.Current {
+				mark = "current"
+			}
+			if v.RestoredFrom != "" {
+				mark = strings.TrimSpace(mark + " restores " + v.RestoredFrom)
+			}
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%x\t%s\n", v.ID, v.Created.UTC().Format(time.RFC3339), v.CreatedBy, v.Size, v.SHA256, mark)
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%x\t%s\n", v.ID, v.Created.UTC().Format(time.RFC3339), v.CreatedBy, v.Size, v.SHA256, mark)
-	}
-	return tw.Flush()
+		return tw.Flush()
+	})
 }
 
 func cmdRestore(ctx context.Context, c *cmdContext, args []string) error {
-	pos, err := c.parse(args, 2, 2)
-	if err != nil {
-		return err
-	}
-	a, done, err := c.openAdmin(ctx)
-	if err != nil {
-		return err
-	}
-	defer done()
-	v, err := a.Restore(ctx, pos[0], pos[1])
-	if err != nil {
-		return err
-	}
-	fmt.Fprintf(c.io.out, "%s: version %s restored as version %s\n", pos[0], pos[1], v.ID)
-	return nil
+	return c.withAdmin(ctx, args, 2, 2, func(a *vfs.Admin, pos []string) error {
+		v, err := a.Restore(ctx, pos[0], pos[1])
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(c.io.out, "%s: version %s restored as version %s\n", pos[0], pos[1], v.ID)
+		return nil
+	})
 }
 
 func cmdMkdir(ctx context.Context, c *cmdContext, args []string) error {
 	var parents bool
 	c.fs.BoolVar(&parents, "p", false, "make missing parent folders too")
-	pos, err := c.parse(args, 1, 1)
-	if err != nil {
-		return err
-	}
-	a, done, err := c.openAdmin(ctx)
-	if err != nil {
-		return err
-	}
-	defer done()
-	if err := a.Mkdir(ctx, pos[0], parents); err != nil {
-		return err
-	}
-	fmt.Fprintf(c.io.out, "folder %s made\n", pos[0])
-	return nil
+	return c.withAdmin(ctx, args, 1, 1, func(a *vfs.Admin, pos []string) error {
+		if err := a.Mkdir(ctx, pos[0], parents); err != nil {
+			return err
+		}
+		fmt.Fprintf(c.io.out, "folder %s made\n", pos[0])
+		return nil
+	})
 }
 
 func cmdKeyNew(ctx context.Context, c *cmdContext, args []string) error {
