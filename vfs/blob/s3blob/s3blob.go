@@ -47,8 +47,8 @@ import (
 const DefaultPrefix = "blobs/"
 
 // DefaultPartSize is the size of each part of a multipart upload unless
-// Options.PartSize says otherwise. Each upload in flight holds two parts
-// in memory, one filling while the other is sent. (minio-go's own default for a stream of unknown length is over
+// Options.PartSize says otherwise. Each upload in flight holds one part in
+// memory. (minio-go's own default for a stream of unknown length is over
 // 500 MiB.)
 const DefaultPartSize = 16 << 20
 

@@ -17,10 +17,6 @@ import (
 // three (initiate, part, complete).
 const smallObject = 1 << 20
 
-// partsInFlight is how many parts of one upload are sent at once; each
-// holds PartSize bytes of memory.
-const partsInFlight = 2
-
 var (
 	errAborted   = errors.New("s3blob: upload was aborted")
 	errCommitted = errors.New("s3blob: upload is already committed")
@@ -86,11 +82,7 @@ func (w *writer) start() {
 	w.pw, w.done = pw, make(chan struct{})
 	src := io.MultiReader(bytes.NewReader(w.buf), pr)
 	w.buf = nil
-	// Two parts go up at once, so that one fills while the other is in
-	// flight: about 45% faster against versitygw on loopback, for one more
-	// part of memory per upload.
-	opts := minio.PutObjectOptions{PartSize: w.s.partSize, ContentType: "application/octet-stream",
-		ConcurrentStreamParts: true, NumThreads: partsInFlight}
+	opts := minio.PutObjectOptions{PartSize: w.s.partSize, ContentType: "application/octet-stream"}
 	go func() {
 		defer close(w.done)
 		w.put, w.putErr = w.s.client.PutObject(w.ctx, w.s.bucket, w.name, src, -1, opts)
