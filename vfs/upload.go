@@ -518,3 +518,15 @@ func (u *Upload) abortBlob() {
 	}
 	u.small = nil
 }
+
+// SetModTime sets the modification time the version commits with, for
+// clients that set it while the file is still open (SFTP's "put -p").
+func (u *Upload) SetModTime(t time.Time) error {
+	if err := checkTime(t); err != nil {
+		return u.errorf(KindInvalid, err)
+	}
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	u.opts.ModTime = t
+	return nil
+}

@@ -120,14 +120,18 @@ func (w *writer) Close() error {
 		return nil
 	}
 	if w.up != nil {
+		// A time set while the file was open goes in with the version.
+		if !w.modTime.IsZero() {
+			if err := w.up.SetModTime(w.modTime); err != nil {
+				return status(err)
+			}
+		}
 		if _, err := w.up.Commit(w.ctx); err != nil {
 			return status(err)
 		}
+		return nil
 	}
-	// A time set during the upload is kept now that the file exists.
-	// TODO: this is a second transaction and a second audit record; a
-	// time known before commit could go in CreateOptions.ModTime, but
-	// clients set it after the last write. Fix: a vfs Upload.SetModTime.
+	// No write came, so no version: a time set is kept on the file as it is.
 	if !w.modTime.IsZero() {
 		return status(w.h.s.SetModTime(w.ctx, w.path, w.modTime))
 	}
