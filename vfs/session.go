@@ -247,6 +247,10 @@ func (s *Session) resolve(tx meta.Tx, p string) (*target, error) {
 	if err != nil {
 		return nil, err
 	}
+	if n.Deleted {
+		// The home itself was removed: nothing of the session is left.
+		return nil, &Error{Op: "resolve", Path: p, Kind: KindNotExist, Err: errors.New("the session's root folder was removed")}
+	}
 	for i, name := range segs {
 		if !n.IsDir {
 			return nil, ErrNotDir

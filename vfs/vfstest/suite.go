@@ -45,6 +45,7 @@ func Run(t *testing.T, env *Env) {
 		{"Ranges", testRanges},
 		{"Quota", testQuota},
 		{"DisabledUser", testDisabledUser},
+		{"RemovedHome", testRemovedHome},
 		{"Login", testLogin},
 		{"LargeFolder", testLargeFolder},
 		{"AuditChain", testAuditChain},
@@ -701,6 +702,27 @@ func testQuota(t *testing.T, env *Env) {
 	if err != nil || used != 600 || quota != 1000 {
 		t.Errorf("usage: %d of %d, %v", used, quota, err)
 	}
+}
+
+// A user whose home folder is removed under them can neither see nor
+// make anything in it.
+func testRemovedHome(t *testing.T, env *Env) {
+	owner, os := user(t, env, "rh")
+	os.Mkdir(ctx, "/team")
+	guest := owner + "g"
+	if _, err := env.Admin.AddUser(ctx, guest, vfs.UserOptions{Password: "correct horse battery", Home: "/" + owner + "/team"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := env.Admin.Grant(ctx, "user:"+guest, "/"+owner+"/team", policy.All); err != nil {
+		t.Fatal(err)
+	}
+	gs := env.Session(t, guest, "test")
+	put(t, gs, "/a", []byte("a"))
+	if err := os.Remove(ctx, "/team", true); err != nil {
+		t.Fatal(err)
+	}
+	wantKind(t, "list a removed home", errOf3(gs.List(ctx, "/", vfs.ListOptions{})), vfs.KindNotExist)
+	wantKind(t, "create in a removed home", errOf(gs.Create(ctx, "/b", nil)), vfs.KindNotExist)
 }
 
 func testDisabledUser(t *testing.T, env *Env) {
