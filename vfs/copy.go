@@ -2,10 +2,8 @@ package vfs
 
 import (
 	"context"
-	"errors"
 	"fmt"
 
-	"strongroom/policy"
 	"strongroom/vfs/meta"
 )
 
@@ -34,47 +32,9 @@ func (s *Session) Copy(ctx context.Context, from, to string, opts CopyOptions) e
 		if err != nil {
 			return err
 		}
-		parent, name, err := s.resolveParent(tx, to)
-		if err != nil {
+		parent, name, err := s.destination(tx, src, to, false, opts.Replace)
+		if err != nil || parent == nil {
 			return err
-		}
-		if !s.allowed(src).Has(policy.Read) {
-			return deny("read")
-		}
-		if !s.allowed(parent).Has(policy.Write) {
-			return deny("write")
-		}
-		for _, id := range parent.chain {
-			if id == src.node.ID {
-				return invalidf("a folder cannot be copied into itself")
-			}
-		}
-		if parent.node.TenantID != src.node.TenantID {
-			return &Error{Op: "copy", Kind: KindPermission, Err: errors.New("items cannot be copied between tenants")}
-		}
-
-		dst, err := tx.Child(parent.node.ID, name)
-		switch {
-		case errors.Is(err, meta.ErrNotFound):
-		case err != nil:
-			return err
-		default:
-			dchain := append(append([]int64(nil), parent.chain...), dst.ID)
-			if !s.visible(dchain) {
-				return deny("write")
-			}
-			if !opts.Replace {
-				return ErrExist
-			}
-			if dst.ID == src.node.ID {
-				return nil
-			}
-			if !s.allowed(&target{chain: dchain}).Has(policy.Delete) {
-				return deny("delete")
-			}
-			if err := tx.DeleteNode(dst.ID, s.fs.now()); err != nil {
-				return err
-			}
 		}
 		budget := MaxCopyNodes
 		n, err := s.copyTree(tx, src.node, parent.node, name, &budget)

@@ -3,6 +3,7 @@ package vfs
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 	"time"
 
@@ -194,69 +195,85 @@ func (s *Session) Rename(ctx context.Context, from, to string, opts RenameOption
 		if s.isHome(src) {
 			return &Error{Op: "rename", Kind: KindPermission, Err: errors.New("the root folder cannot be moved")}
 		}
-		parent, name, err := s.resolveParent(tx, to)
-		if err != nil {
+		parent, name, err := s.destination(tx, src, to, true, opts.Replace)
+		if err != nil || parent == nil {
 			return err
-		}
-		if !s.allowed(src).Has(policy.Delete) {
-			return deny("delete")
-		}
-		if !s.allowed(parent).Has(policy.Write) {
-			return deny("write")
-		}
-		for _, id := range parent.chain {
-			if id == src.node.ID {
-				return invalidf("a folder cannot be moved into itself")
-			}
-		}
-		if parent.node.TenantID != src.node.TenantID {
-			return &Error{Op: "rename", Kind: KindPermission, Err: errors.New("items cannot move between tenants")}
-		}
-		if src.node.ParentID == parent.node.ID && src.node.Name == name {
-			return nil
-		}
-
-		// An existing destination is replaced only when asked, and only
-		// by an item of the same kind.
-		dst, err := tx.Child(parent.node.ID, name)
-		switch {
-		case errors.Is(err, meta.ErrNotFound):
-		case err != nil:
-			return err
-		default:
-			dchain := append(append([]int64(nil), parent.chain...), dst.ID)
-			dt := &target{node: dst, chain: dchain}
-			if !s.visible(dchain) {
-				return deny("write")
-			}
-			if !opts.Replace {
-				return ErrExist
-			}
-			if !s.allowed(dt).Has(policy.Delete) {
-				return deny("delete")
-			}
-			if dst.IsDir != src.node.IsDir {
-				if dst.IsDir {
-					return ErrIsDir
-				}
-				return ErrNotDir
-			}
-			if dst.IsDir {
-				if has, err := tx.HasChildren(dst.ID); err != nil {
-					return err
-				} else if has {
-					return ErrNotEmpty
-				}
-			}
-			if err := tx.DeleteNode(dst.ID, s.fs.now()); err != nil {
-				return err
-			}
 		}
 		if err := dropLocks(tx, ev.Path, s.fs.now()); err != nil {
 			return err
 		}
 		return tx.MoveNode(src.node.ID, parent.node.ID, name)
 	})
+}
+
+// destination checks and clears the way for moving (move set) or copying
+// src to session path to, and returns the folder and name it goes to, or
+// a nil folder when there is nothing to do (src is already there).
+//
+// Rule: moving needs delete on the source, copying read; both need write
+// on the destination's folder. A folder never goes into itself, nothing
+// crosses tenants, and an existing destination is replaced only when
+// asked, needs delete, and is deleted (its versions kept). A move replaces
+// only an item of its own kind, and a folder only when it is empty.
+func (s *Session) destination(tx meta.Tx, src *target, to string, move, replace bool) (*target, string, error) {
+	verb, need := "copied", policy.Read
+	if move {
+		verb, need = "moved", policy.Delete
+	}
+	parent, name, err := s.resolveParent(tx, to)
+	if err != nil {
+		return nil, "", err
+	}
+	if !s.allowed(src).Has(need) {
+		return nil, "", deny(need.String())
+	}
+	if !s.allowed(parent).Has(policy.Write) {
+		return nil, "", deny("write")
+	}
+	for _, id := range parent.chain {
+		if id == src.node.ID {
+			return nil, "", invalidf("a folder cannot be %s into itself", verb)
+		}
+	}
+	if parent.node.TenantID != src.node.TenantID {
+		return nil, "", &Error{Op: verb, Kind: KindPermission, Err: fmt.Errorf("items cannot be %s between tenants", verb)}
+	}
+
+	dst, err := tx.Child(parent.node.ID, name)
+	if errors.Is(err, meta.ErrNotFound) {
+		return parent, name, nil
+	}
+	if err != nil {
+		return nil, "", err
+	}
+	dchain := append(append([]int64(nil), parent.chain...), dst.ID)
+	switch {
+	case dst.ID == src.node.ID && (move || replace):
+		return nil, "", nil
+	case !s.visible(dchain):
+		return nil, "", deny("write")
+	case !replace:
+		return nil, "", ErrExist
+	case !s.allowed(&target{node: dst, chain: dchain}).Has(policy.Delete):
+		return nil, "", deny("delete")
+	}
+	if move && dst.IsDir != src.node.IsDir {
+		if dst.IsDir {
+			return nil, "", ErrIsDir
+		}
+		return nil, "", ErrNotDir
+	}
+	if move && dst.IsDir {
+		if has, err := tx.HasChildren(dst.ID); err != nil {
+			return nil, "", err
+		} else if has {
+			return nil, "", ErrNotEmpty
+		}
+	}
+	if err := tx.DeleteNode(dst.ID, s.fs.now()); err != nil {
+		return nil, "", err
+	}
+	return parent, name, nil
 }
 
 // dropLocks removes the WebDAV locks on the portal path pp and below it,
