@@ -65,15 +65,9 @@ func (s *Session) open(ctx context.Context, p, versionID string) (*File, error) 
 	ev := s.event("read", p)
 	f := &File{s: s}
 	err := s.do(ctx, ev, p, func(tx meta.Tx) error {
-		t, err := s.resolve(tx, p)
+		t, err := s.resolveFile(tx, p, policy.Read)
 		if err != nil {
 			return err
-		}
-		if t.node.IsDir {
-			return ErrIsDir
-		}
-		if !s.allowed(t).Has(policy.Read) {
-			return deny("read")
 		}
 		id := t.node.VersionID
 		if versionID != "" {
@@ -140,6 +134,22 @@ func (f *File) recheck() error {
 		return f.s.finish(ctx, f.s.event("read", f.info.path), f.info.path, err)
 	}
 	return nil
+}
+
+// resolveFile resolves p, which must be a file on which the user holds
+// the action need.
+func (s *Session) resolveFile(tx meta.Tx, p string, need policy.Actions) (*target, error) {
+	t, err := s.resolve(tx, p)
+	if err != nil {
+		return nil, err
+	}
+	if t.node.IsDir {
+		return nil, ErrIsDir
+	}
+	if !s.allowed(t).Has(need) {
+		return nil, deny(need.String())
+	}
+	return t, nil
 }
 
 // Stat describes the version being read.
@@ -282,15 +292,9 @@ func (s *Session) Versions(ctx context.Context, p string) ([]Version, error) {
 	ev := s.event("versions", p)
 	var out []Version
 	err := s.do(ctx, ev, p, func(tx meta.Tx) error {
-		t, err := s.resolve(tx, p)
+		t, err := s.resolveFile(tx, p, policy.Read)
 		if err != nil {
 			return err
-		}
-		if t.node.IsDir {
-			return ErrIsDir
-		}
-		if !s.allowed(t).Has(policy.Read) {
-			return deny("read")
 		}
 		vs, err := tx.Versions(t.node.ID)
 		if err != nil {
@@ -319,15 +323,9 @@ func (s *Session) Restore(ctx context.Context, p, versionID string) (*FileInfo, 
 		if err != nil {
 			return err
 		}
-		t, err := s.resolve(tx, p)
+		t, err := s.resolveFile(tx, p, policy.Write)
 		if err != nil {
 			return err
-		}
-		if t.node.IsDir {
-			return ErrIsDir
-		}
-		if !s.allowed(t).Has(policy.Write) {
-			return deny("write")
 		}
 		v, err := restoreVersion(tx, t.node, id, s.uid, s.name, s.fs.now())
 		if err != nil {
