@@ -103,7 +103,10 @@ type Limits struct {
 	ReorderBytes  int64    `toml:"reorder_bytes"`
 	InlineBytes   int64    `toml:"inline_bytes"`
 	OrphanGrace   Duration `toml:"orphan_grace"`
-	DrainTimeout  Duration `toml:"drain_timeout"`
+	// SuspendedUploadAge is how long an upload cut off by a dropped
+	// connection is kept for its user to resume; 0 keeps none.
+	SuspendedUploadAge Duration `toml:"suspended_upload_age"`
+	DrainTimeout       Duration `toml:"drain_timeout"`
 }
 
 // Node names this gateway node among several sharing the stores.
@@ -142,7 +145,7 @@ func Default() *Config {
 		Metrics: Metrics{Addr: "127.0.0.1:9464"},
 		Log:     Log{Level: "info", Format: "text"},
 		Limits: Limits{LoginFailures: 10, LoginWindow: Duration{5 * time.Minute}, LoginBan: Duration{15 * time.Minute},
-			ReorderBytes: 64 << 20, InlineBytes: 32 << 10, OrphanGrace: Duration{24 * time.Hour}, DrainTimeout: Duration{30 * time.Second}},
+			ReorderBytes: 64 << 20, InlineBytes: 32 << 10, OrphanGrace: Duration{24 * time.Hour}, SuspendedUploadAge: Duration{24 * time.Hour}, DrainTimeout: Duration{30 * time.Second}},
 	}
 }
 

@@ -48,6 +48,10 @@ type Limits struct {
 	LoginFailures int
 	LoginWindow   time.Duration
 	LoginBan      time.Duration
+	// SuspendedUploadAge is how long an upload cut off by a dropped
+	// connection is kept for its user to resume (Upload.Suspend).
+	// Default 24 hours; negative keeps none.
+	SuspendedUploadAge time.Duration
 }
 
 // Options configure an FS. The zero value of each field is a default.
@@ -81,6 +85,9 @@ func New(m meta.Store, b blob.Store, opts *Options) *FS {
 	}
 	if l.MaxListPage <= 0 {
 		l.MaxListPage = 1000
+	}
+	if l.SuspendedUploadAge == 0 {
+		l.SuspendedUploadAge = 24 * time.Hour
 	}
 	if l.InlineBytes == 0 {
 		l.InlineBytes = 32 << 10

@@ -16,6 +16,10 @@ import (
 // Only a refused stat is recorded in the audit trail: clients stat
 // constantly, to learn what a listing of the folder, which is recorded,
 // would show, or whether a name they are about to create is free.
+//
+// Where the user has an interrupted upload (see Upload.Suspend), their
+// stat, and only theirs, reports its size and time, for a resuming
+// client to continue from.
 func (s *Session) Stat(ctx context.Context, p string) (*FileInfo, error) {
 	var fi *FileInfo
 	err := s.fs.view(ctx, func(tx meta.Tx) error {
@@ -23,6 +27,19 @@ func (s *Session) Stat(ctx context.Context, p string) (*FileInfo, error) {
 			return err
 		}
 		t, err := s.resolve(tx, p)
+		if err != nil && (!errors.Is(err, ErrNotExist) || errors.Is(err, errInvisible)) {
+			return err
+		}
+		if t == nil || !t.node.IsDir {
+			kept, kerr := s.suspendedAt(tx, p, t)
+			if kerr != nil {
+				return kerr
+			}
+			if kept != nil {
+				fi = kept
+				return nil
+			}
+		}
 		if err != nil {
 			return err
 		}

@@ -39,7 +39,7 @@ type CreateOptions struct {
 
 // An Upload writes a new version of one file. Nothing of it is visible
 // until Commit succeeds; Abort, or a session that ends first, leaves the
-// file as it was.
+// file as it was. Suspend keeps what arrived for the same user to resume.
 //
 // Writes stream to the blob store as they arrive in order; a file no
 // larger than Limits.InlineBytes is instead kept, sealed, in the metadata
@@ -91,6 +91,13 @@ func (s *Session) Create(ctx context.Context, p string, opts *CreateOptions) (*U
 		if err != nil {
 			return err
 		}
+		if opts.Resume {
+			// An upload of this user's that a dropped connection cut
+			// off is what a resuming client continues.
+			if u.base, err = s.resumeBase(tx, parent.node.ID, name); err != nil {
+				return err
+			}
+		}
 		n, err := tx.Child(parent.node.ID, name)
 		if errors.Is(err, meta.ErrNotFound) {
 			if !s.allowed(parent).Has(policy.Write) {
@@ -112,7 +119,7 @@ func (s *Session) Create(ctx context.Context, p string, opts *CreateOptions) (*U
 		case !s.allowed(t).Has(policy.Write):
 			return deny("write")
 		}
-		if opts.Resume && n.VersionID != 0 {
+		if opts.Resume && u.base == nil && n.VersionID != 0 {
 			if u.base, err = tx.Version(n.VersionID); err != nil {
 				return err
 			}
@@ -377,12 +384,19 @@ func (u *Upload) Commit(ctx context.Context) (*FileInfo, error) {
 	}
 	ev.Bytes = v.Size
 	var fi *FileInfo
+	var superseded *meta.SuspendedUpload
 	err := s.do(ctx, ev, u.path, func(tx meta.Tx) error {
 		n, t, err := u.node(tx)
 		if err != nil {
 			return err
 		}
 		if err := u.checkQuota(tx, v.Size); err != nil {
+			return err
+		}
+		// This user's interrupted upload to the file, continued by this
+		// one or not, is over once a whole one commits.
+		superseded, err = tx.TakeSuspended(s.uid, n.ParentID, n.Name)
+		if err != nil && !errors.Is(err, meta.ErrNotFound) {
 			return err
 		}
 		now := s.fs.now()
@@ -411,14 +425,14 @@ func (u *Upload) Commit(ctx context.Context) (*FileInfo, error) {
 		return nil
 	})
 	if err != nil && !v.Inline {
-		// The blob is committed but no version refers to it: remove it
-		// now, and leave it to CollectOrphans if that fails too.
-		if derr := s.fs.blobs.Delete(context.WithoutCancel(ctx), u.key); derr != nil {
-			s.fs.log.Warn("orphan blob left for collection", "err", derr)
-		}
+		// The blob is committed but no version refers to it.
+		s.fs.deleteBlob(ctx, u.key)
 	}
 	if err != nil {
 		return nil, err
+	}
+	if superseded != nil {
+		s.fs.deleteBlob(ctx, superseded.BlobKey)
 	}
 	s.fs.metrics.received(s.info.Protocol, v.Size)
 	return fi, nil
@@ -502,6 +516,11 @@ func (u *Upload) Abort() {
 	if u.done {
 		return
 	}
+	u.abortLocked()
+}
+
+// abortLocked is Abort with u.mu held and u not done.
+func (u *Upload) abortLocked() {
 	u.done = true
 	u.abortBlob()
 	u.cancel()

@@ -83,11 +83,12 @@ func cmdServe(ctx context.Context, c *cmdContext, args []string) error {
 	fs := vfs.New(m, blobs.Store, &vfs.Options{
 		Logger: log, Metrics: vfs.NewMetrics(reg), KeyID: blobs.keyID,
 		Limits: vfs.Limits{
-			ReorderBytes:  cfg.Limits.ReorderBytes,
-			InlineBytes:   inlineBytes(cfg.Limits.InlineBytes),
-			LoginFailures: cfg.Limits.LoginFailures,
-			LoginWindow:   cfg.Limits.LoginWindow.Duration,
-			LoginBan:      cfg.Limits.LoginBan.Duration,
+			ReorderBytes:       cfg.Limits.ReorderBytes,
+			InlineBytes:        inlineBytes(cfg.Limits.InlineBytes),
+			LoginFailures:      cfg.Limits.LoginFailures,
+			LoginWindow:        cfg.Limits.LoginWindow.Duration,
+			LoginBan:           cfg.Limits.LoginBan.Duration,
+			SuspendedUploadAge: keepFor(cfg.Limits.SuspendedUploadAge.Duration),
 		},
 	})
 
@@ -176,8 +177,8 @@ func serveUntil(ctx context.Context, ls []*listener, drain time.Duration, log *s
 	return err
 }
 
-// collectOrphans removes blobs that no version refers to, at start and
-// then hourly. On the embedded default this process is the only writer,
+// collectOrphans removes expired interrupted uploads and blobs that
+// nothing refers to, at start and then hourly. On the embedded default this process is the only writer,
 // so anything written before it started is fair game at once; with shared
 // stores, only blobs older than the grace period are.
 func collectOrphans(ctx context.Context, fs *vfs.FS, blobs *blobStores, cfg *configs.Config, started time.Time, log *slog.Logger) {
@@ -190,6 +191,9 @@ func collectOrphans(ctx context.Context, fs *vfs.FS, blobs *blobStores, cfg *con
 	}
 	for {
 		removeStaleUploads(ctx, blobs.base, cutoff(), log)
+		if _, err := fs.CollectSuspended(ctx); err != nil && ctx.Err() == nil {
+			log.Warn("expired interrupted uploads not removed", "err", err)
+		}
 		if _, err := fs.CollectOrphans(ctx, cutoff()); err != nil && ctx.Err() == nil {
 			log.Warn("orphan collection failed", "err", err)
 		}
@@ -279,4 +283,13 @@ func inlineBytes(n int64) int64 {
 		return -1
 	}
 	return n
+}
+
+// keepFor turns the configured age of interrupted uploads into vfs's
+// terms, where zero means the default: a configured 0 keeps none.
+func keepFor(d time.Duration) time.Duration {
+	if d <= 0 {
+		return -1
+	}
+	return d
 }

@@ -18,19 +18,13 @@ import (
 // existing file opened to be continued, at the first write.
 //
 // Only a clean close commits: a handle the request server closes because
-// the connection ended (it calls TransferError first) is aborted, so a
-// client that vanishes mid-upload leaves nothing behind. A client that
-// interrupts an upload and then closes the handle, as OpenSSH's sftp does
-// on Ctrl-C, commits what it sent: the close cannot be told from the end
-// of a whole upload.
-//
-// BUG(resume): so an upload cut off by a dropped connection cannot be
-// resumed: nothing of it was kept, and reput finds no file (or the
-// previous version, whose size it would wrongly resume from). Resuming
-// it needs the vfs to keep an aborted upload's blob for a while, unseen,
-// for the same user and path, and to report its size to that user's stat
-// and continue it on a Resume create. Resuming a committed partial file
-// (after Ctrl-C, or WinSCP's .filepart files) works.
+// the connection ended (it calls TransferError first) is suspended, so a
+// client that vanishes mid-upload leaves no half-written file for anyone
+// to see, while its user can reput: the vfs keeps what arrived in order,
+// reports its size to that user's stat, and continues it on a Resume
+// create. A client that interrupts an upload and then closes the handle,
+// as OpenSSH's sftp does on Ctrl-C, commits what it sent: the close cannot
+// be told from the end of a whole upload.
 type writer struct {
 	h    *handler
 	ctx  context.Context // the open request's, which lasts until close
@@ -114,8 +108,8 @@ func (w *writer) Close() error {
 
 	if w.lost != nil {
 		if w.up != nil {
-			w.h.c.log.Info("upload aborted", "path", w.path, "bytes", w.up.Size(), "err", w.lost)
-			w.up.Abort()
+			w.h.c.log.Info("upload interrupted", "path", w.path, "bytes", w.up.Size(), "err", w.lost)
+			w.up.Suspend(w.ctx)
 		}
 		return nil
 	}

@@ -54,10 +54,11 @@ func TestPutGet(t *testing.T) {
 }
 
 // TestResume interrupts uploads of OpenSSH's sftp by signal, mid-transfer.
-// A client killed outright leaves nothing: the upload is aborted, never
-// committed. A client interrupted with SIGINT closes its handle itself,
-// which commits what it sent; reput then continues that file, and the
-// result is the whole file.
+// A client killed outright leaves no file anyone can list or read, but its
+// user's stat reports what arrived, and reput continues from there to the
+// whole file, one version. A client interrupted with SIGINT closes its
+// handle itself, which commits what it sent; reput then continues that
+// file, and the result is the whole file.
 func TestResume(t *testing.T) {
 	vfstest.Both(t, func(t *testing.T, env *vfstest.Env) {
 		ts := startServer(t, env, nil)
@@ -68,8 +69,8 @@ func TestResume(t *testing.T) {
 		ctx := context.Background()
 
 		// interrupt starts a bandwidth-limited upload, signals the client
-		// once the server has the first write, and waits for the
-		// connection to end.
+		// once the server has had it for a moment (so that more arrived
+		// than is kept inline), and waits for the connection to end.
 		interrupt := func(t *testing.T, name string, sig os.Signal) {
 			t.Helper()
 			uploads, closed := ts.ev.n("upload"), ts.ev.n("closed")
@@ -79,6 +80,7 @@ func TestResume(t *testing.T) {
 				t.Fatal(err)
 			}
 			ts.waitFor(t, "upload", uploads+1)
+			time.Sleep(300 * time.Millisecond)
 			if err := cmd.Process.Signal(sig); err != nil {
 				t.Fatal(err)
 			}
@@ -94,21 +96,35 @@ func TestResume(t *testing.T) {
 			t.Run(k.name, func(t *testing.T) {
 				name := "killed-" + k.name
 				interrupt(t, name, k.sig)
-				if _, err := s.Stat(ctx, "/"+name); vfs.KindOf(err) != vfs.KindNotExist {
-					t.Errorf("stat after kill: %v, want not found: an aborted upload must leave nothing", err)
+				fi, err := s.Stat(ctx, "/"+name)
+				if err != nil {
+					t.Fatalf("stat after kill: %v, want the bytes kept for resuming", err)
 				}
-				out, err := ts.sftpBatch(t, u, dir, "reput "+src+" /"+name)
-				if err == nil {
-					t.Errorf("reput of a file that was never committed succeeded:\n%s", out)
+				if fi.Size() <= 32<<10 || fi.Size() >= 6<<20 {
+					t.Fatalf("stat after kill reports %d bytes, want some but not all", fi.Size())
 				}
-				aborted := false
+				if _, err := s.Open(ctx, "/"+name); vfs.KindOf(err) != vfs.KindNotExist {
+					t.Errorf("open after kill: %v, want not found: an interrupted upload is no file", err)
+				}
+				if out := ts.mustBatch(t, u, dir, "ls -1"); strings.Contains(out, name) {
+					t.Errorf("ls after kill shows the interrupted upload:\n%s", out)
+				}
+
+				ts.mustBatch(t, u, dir, "reput "+src+" /"+name)
+				if got := sum(readAll(t, s, "/"+name)); got != want {
+					t.Errorf("after reput sha256 %s, want %s", got, want)
+				}
+				if vs, err := s.Versions(ctx, "/"+name); err != nil || len(vs) != 1 {
+					t.Errorf("after reput: %d versions, %v; want 1", len(vs), err)
+				}
+				kept := false
 				for _, e := range auditEvents(t, env, "alice") {
-					if e.Op == "write" && e.Path == "/alice/"+name && e.Outcome == audit.Failed {
-						aborted = true
+					if e.Op == "write" && e.Path == "/alice/"+name && e.Outcome == audit.Failed && strings.Contains(e.Reason, "kept") {
+						kept = true
 					}
 				}
-				if !aborted {
-					t.Errorf("no failed write of /alice/%s in the audit trail", name)
+				if !kept {
+					t.Errorf("no audit record of /alice/%s kept after the connection was lost", name)
 				}
 			})
 		}

@@ -112,6 +112,21 @@ type AppToken struct {
 	LastUsed time.Time
 }
 
+// A SuspendedUpload is what an upload had received when its connection
+// dropped, kept as a committed blob so that its user can continue it
+// (SFTP's reput) instead of starting over. It is keyed by user, folder and
+// name, is seen by no one else, and is no version of anything until the
+// continued upload commits.
+type SuspendedUpload struct {
+	UserID   int64
+	ParentID int64
+	Name     string
+	BlobKey  string
+	Size     int64
+	KeyID    string
+	Created  time.Time
+}
+
 // Store is a metadata database. It is safe for concurrent use.
 type Store interface {
 	// Update runs fn in a read-write transaction and commits it if fn
@@ -136,6 +151,7 @@ type Tx interface {
 	IdentityTx
 	AuditTx
 	WebDAVTx
+	UploadTx
 }
 
 // NodeTx reads and writes the tree and its versions.
@@ -173,7 +189,8 @@ type NodeTx interface {
 	PutInline(key string, data []byte) error
 	// Inline returns what PutInline kept under key.
 	Inline(key string) ([]byte, error)
-	// BlobReferenced reports whether any version uses the blob key.
+	// BlobReferenced reports whether any version, or suspended upload,
+	// uses the blob key.
 	BlobReferenced(key string) (bool, error)
 	// TreeSize sums the current sizes of the live files below a folder.
 	TreeSize(id int64) (int64, error)
@@ -261,4 +278,23 @@ type WebDAVTx interface {
 	// SetProp stores a property, replacing one of the same name.
 	SetProp(nodeID int64, p Prop) error
 	RemoveProp(nodeID int64, space, name string) error
+}
+
+// UploadTx keeps suspended uploads.
+type UploadTx interface {
+	// PutSuspended keeps u; ErrExists if its user already has one for the
+	// same folder and name.
+	PutSuspended(u *SuspendedUpload) error
+	// Suspended returns the user's suspended upload to parent/name, or
+	// ErrNotFound.
+	Suspended(userID, parent int64, name string) (*SuspendedUpload, error)
+	// TakeSuspended forgets the user's suspended upload to parent/name and
+	// returns it, or ErrNotFound if there is none. Its blob is then the
+	// caller's to delete.
+	TakeSuspended(userID, parent int64, name string) (*SuspendedUpload, error)
+	// SuspendedBefore lists up to limit suspended uploads kept before t,
+	// oldest first.
+	SuspendedBefore(t time.Time, limit int) ([]*SuspendedUpload, error)
+	// SuspendedBytes sums the sizes of a user's suspended uploads.
+	SuspendedBytes(userID int64) (int64, error)
 }

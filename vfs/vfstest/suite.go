@@ -42,6 +42,7 @@ func Run(t *testing.T, env *Env) {
 		{"ConcurrentWriters", testConcurrentWriters},
 		{"AbortAndOrphans", testAbortAndOrphans},
 		{"OutOfOrderAndResume", testOutOfOrderAndResume},
+		{"SuspendedUploads", testSuspended},
 		{"Ranges", testRanges},
 		{"Quota", testQuota},
 		{"DisabledUser", testDisabledUser},

@@ -54,6 +54,7 @@ func Run(t *testing.T, open func(t *testing.T) meta.Store) {
 		{"Versions", su.testVersions},
 		{"InlineContent", su.testInline},
 		{"TimesRoundTrip", su.testTimes},
+		{"SuspendedUploads", su.testSuspended},
 		{"Tenants", su.testTenants},
 		{"Users", su.testUsers},
 		{"Groups", su.testGroups},

@@ -48,9 +48,11 @@ func (t *tx) Versions(nodeID int64) ([]*meta.Version, error) {
 		WHERE node_id = ? ORDER BY id DESC`, nodeID)
 }
 
-// BlobReferenced reports whether any version uses the blob key.
+// BlobReferenced reports whether any version or suspended upload uses the
+// blob key.
 func (t *tx) BlobReferenced(key string) (bool, error) {
-	return t.exists(`SELECT EXISTS (SELECT 1 FROM versions WHERE blob_key = ?)`, key)
+	return t.exists(`SELECT EXISTS (SELECT 1 FROM versions WHERE blob_key = ?)
+		OR EXISTS (SELECT 1 FROM suspended_uploads WHERE blob_key = ?)`, key, key)
 }
 
 // PutInline stores the sealed content of a small file under its key.

@@ -1,0 +1,13 @@
+-- What uploads cut off by a dropped connection had received, kept for
+-- their users to continue. Each row owns a committed blob.
+CREATE TABLE suspended_uploads (
+	user_id   BIGINT NOT NULL,
+	parent_id BIGINT NOT NULL,
+	name      TEXT COLLATE "C" NOT NULL,
+	blob_key  TEXT COLLATE "C" NOT NULL UNIQUE,
+	size      BIGINT NOT NULL,
+	key_id    TEXT NOT NULL DEFAULT '',
+	created   BIGINT NOT NULL,
+	PRIMARY KEY (user_id, parent_id, name)
+);
+CREATE INDEX suspended_uploads_created ON suspended_uploads (created);

@@ -1,0 +1,185 @@
+package vfs
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"strongroom/audit"
+	"strongroom/policy"
+	"strongroom/vfs/meta"
+)
+
+// Suspend ends an upload whose connection dropped, keeping what it had
+// received front to back so that its user can continue it instead of
+// starting over: a stat of the path by that user reports the bytes kept,
+// and a Create with Resume by that user continues after them (SFTP's
+// reput). Nobody else sees it, no listing shows it, and it is no version
+// of anything until the continued upload commits. It is kept for
+// Limits.SuspendedUploadAge.
+//
+// What cannot be kept is discarded as Abort discards it: content small
+// enough to be kept inline (sending it again costs less than keeping it),
+// writes beyond a gap, and an upload that would take the user past their
+// quota. Suspend is safe to call after Commit or Abort, when it does
+// nothing.
+func (u *Upload) Suspend(ctx context.Context) {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	if u.done {
+		return
+	}
+	if u.w == nil || u.written == 0 || u.err != nil || u.s.fs.limits.SuspendedUploadAge <= 0 {
+		u.abortLocked()
+		return
+	}
+	u.done = true
+	defer u.cancel()
+	s := u.s
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Minute)
+	defer cancel()
+
+	// Only what arrived in order is kept: the client resumes from its size.
+	u.pending, u.held = nil, 0
+	ev := s.event("write", u.path)
+	ev.Bytes = u.written
+	if err := u.w.Commit(); err != nil {
+		s.finish(ctx, ev, u.path, fmt.Errorf("keep interrupted upload: commit blob: %w", err))
+		return
+	}
+
+	kept := &meta.SuspendedUpload{UserID: s.uid, BlobKey: u.key, Size: u.written, KeyID: s.fs.keyID, Created: s.fs.now()}
+	var replaced *meta.SuspendedUpload
+	ev.Outcome = audit.Failed
+	ev.Reason = fmt.Sprintf("connection lost during upload; %d bytes kept for %s for the user to resume", u.written, s.fs.limits.SuspendedUploadAge)
+	err := s.do(ctx, ev, u.path, func(tx meta.Tx) error {
+		parent, name, err := s.resolveParent(tx, u.path)
+		if err != nil {
+			return err
+		}
+		kept.ParentID, kept.Name = parent.node.ID, name
+		replaced, err = tx.TakeSuspended(s.uid, parent.node.ID, name)
+		if err != nil && !errors.Is(err, meta.ErrNotFound) {
+			return err
+		}
+		if err := u.checkKeptQuota(tx); err != nil {
+			return err
+		}
+		return tx.PutSuspended(kept)
+	})
+	if err != nil {
+		s.fs.deleteBlob(ctx, u.key)
+		return
+	}
+	if replaced != nil {
+		s.fs.deleteBlob(ctx, replaced.BlobKey)
+	}
+}
+
+// checkKeptQuota refuses to keep an interrupted upload that, with the
+// user's stored bytes and other interrupted uploads, would exceed their
+// quota: kept uploads are not versions, but they take space.
+func (u *Upload) checkKeptQuota(tx meta.Tx) error {
+	usr, err := tx.User(u.s.uid)
+	if err != nil {
+		return err
+	}
+	if usr.QuotaBytes <= 0 {
+		return nil
+	}
+	kept, err := tx.SuspendedBytes(u.s.uid)
+	if err != nil {
+		return err
+	}
+	if usr.UsedBytes+kept+u.written > usr.QuotaBytes {
+		return &Error{Op: "write", Kind: KindQuota, Err: invalidf("an interrupted upload of %d bytes is not kept: it would exceed the user's quota of %d bytes", u.written, usr.QuotaBytes)}
+	}
+	return nil
+}
+
+// resumeBase returns, as a version to continue, the session user's
+// suspended upload to name in parent, or nil if there is none.
+func (s *Session) resumeBase(tx meta.Tx, parent int64, name string) (*meta.Version, error) {
+	kept, err := tx.Suspended(s.uid, parent, name)
+	if errors.Is(err, meta.ErrNotFound) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	return &meta.Version{BlobKey: kept.BlobKey, Size: kept.Size, KeyID: kept.KeyID}, nil
+}
+
+// suspendedAt describes p as the session's user sees it while they have a
+// suspended upload there: at the size kept, so that a resuming client
+// continues from it. t is the file at p, nil if there is none. It returns
+// nil when there is no suspended upload.
+func (s *Session) suspendedAt(tx meta.Tx, p string, t *target) (*FileInfo, error) {
+	parent, name, err := s.resolveParent(tx, p)
+	if err != nil {
+		return nil, nil // no folder there, so nothing kept in it either
+	}
+	kept, err := tx.Suspended(s.uid, parent.node.ID, name)
+	if errors.Is(err, meta.ErrNotFound) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	var fi *FileInfo
+	if t != nil {
+		fi = newFileInfo(t.node, t.path, s.allowed(t))
+	} else {
+		fi = &FileInfo{name: name, path: joinChild(parent.path, name), created: kept.Created,
+			allowed: s.allowed(parent) & (policy.Read | policy.Write)}
+	}
+	fi.size, fi.modTime = kept.Size, kept.Created
+	return fi, nil
+}
+
+// CollectSuspended deletes suspended uploads kept longer than
+// Limits.SuspendedUploadAge, with their blobs, and returns how many.
+func (fs *FS) CollectSuspended(ctx context.Context) (int, error) {
+	cutoff := fs.now().Add(-fs.limits.SuspendedUploadAge)
+	removed := 0
+	for {
+		var batch []*meta.SuspendedUpload
+		err := fs.update(ctx, func(tx meta.Tx) error {
+			old, err := tx.SuspendedBefore(cutoff, 100)
+			if err != nil {
+				return err
+			}
+			batch = batch[:0]
+			for _, k := range old {
+				taken, err := tx.TakeSuspended(k.UserID, k.ParentID, k.Name)
+				if err != nil {
+					return err
+				}
+				batch = append(batch, taken)
+			}
+			return nil
+		})
+		if err != nil {
+			return removed, fmt.Errorf("collect suspended uploads: %w", err)
+		}
+		for _, k := range batch {
+			fs.deleteBlob(ctx, k.BlobKey)
+		}
+		removed += len(batch)
+		if len(batch) < 100 {
+			if removed > 0 {
+				fs.log.Info("expired interrupted uploads removed", "count", removed)
+			}
+			return removed, nil
+		}
+	}
+}
+
+// deleteBlob deletes a blob nothing refers to any more, leaving it to
+// CollectOrphans if that fails.
+func (fs *FS) deleteBlob(ctx context.Context, key string) {
+	if err := fs.blobs.Delete(context.WithoutCancel(ctx), key); err != nil {
+		fs.log.Warn("orphan blob left for collection", "key", key, "err", err)
+	}
+}

@@ -1,0 +1,194 @@
+package vfstest
+
+import (
+	"bytes"
+	"fmt"
+	"math/rand/v2"
+	"strings"
+	"testing"
+	"time"
+
+	"strongroom/audit"
+	"strongroom/policy"
+	"strongroom/vfs"
+	"strongroom/vfs/meta"
+)
+
+// An upload cut off by a dropped connection is kept for its user alone:
+// their stat reports the bytes kept, a resumed upload continues after
+// them, and nobody else (nor any listing) sees it. A whole upload
+// supersedes it; quota and age bound it.
+func testSuspended(t *testing.T, env *Env) {
+	clock := &fakeClock{now: time.Now()}
+	fs := vfs.New(env.Meta, env.Blobs, &vfs.Options{Clock: clock.Now})
+	owner, _ := user(t, env, "susp")
+	session := func(name string) *vfs.Session {
+		s, err := fs.NewSession(ctx, name, vfs.SessionInfo{Protocol: "test", SessionID: "susp"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { s.Close() })
+		return s
+	}
+	s := session(owner)
+	peer := owner + "p"
+	if _, err := env.Admin.AddUser(ctx, peer, vfs.UserOptions{Password: "correct horse battery", Home: "/" + owner}); err != nil {
+		t.Fatal(err)
+	}
+	if err := env.Admin.Grant(ctx, "user:"+peer, "/"+owner, policy.List|policy.Read|policy.Write); err != nil {
+		t.Fatal(err)
+	}
+	ps := session(peer)
+
+	data := make([]byte, 3<<20)
+	for i := range data {
+		data[i] = byte(i*13 + i>>9)
+	}
+	const cut = 1<<20 + 4321
+
+	// interrupt writes the first cut bytes of data to p, with a write
+	// beyond a gap that must not be kept, and suspends the upload.
+	interrupt := func(p string) {
+		t.Helper()
+		u, err := s.Create(ctx, p, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := u.WriteAt(data[:cut], 0); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := u.WriteAt(data[cut+100:cut+200], cut+100); err != nil {
+			t.Fatal(err)
+		}
+		u.Suspend(ctx)
+	}
+
+	interrupt("/new.bin")
+	fi, err := s.Stat(ctx, "/new.bin")
+	if err != nil {
+		t.Fatalf("owner's stat of an interrupted new file: %v", err)
+	}
+	if fi.Size() != cut {
+		t.Errorf("owner's stat reports %d bytes, want the %d received in order", fi.Size(), cut)
+	}
+	wantKind(t, "another user's stat of an interrupted new file", errOf(ps.Stat(ctx, "/new.bin")), vfs.KindNotExist)
+	wantKind(t, "open of an interrupted new file", errOf(s.Open(ctx, "/new.bin")), vfs.KindNotExist)
+	list, _, err := s.List(ctx, "/", vfs.ListOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(strings.Join(names(list), "/"), "new.bin") {
+		t.Errorf("a listing shows an interrupted upload: %v", names(list))
+	}
+	kept := false
+	for _, e := range auditOf(t, env, owner) {
+		if e.Op == "write" && strings.HasSuffix(e.Path, "/new.bin") && e.Outcome == audit.Failed && strings.Contains(e.Reason, "kept") {
+			kept = true
+		}
+	}
+	if !kept {
+		t.Error("no audit record says the interrupted upload was kept")
+	}
+
+	// The peer's resume does not continue the owner's bytes.
+	u, err := ps.Create(ctx, "/new.bin", &vfs.CreateOptions{Resume: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := u.WriteAt([]byte("peer"), 0); err != nil {
+		t.Fatal(err)
+	}
+	u.Abort()
+
+	// The owner's resume continues after what was kept.
+	u, err = s.Create(ctx, "/new.bin", &vfs.CreateOptions{Resume: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := u.WriteAt(data[cut:], cut); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := u.Commit(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if got := get(t, s, "/new.bin"); !bytes.Equal(got, data) {
+		t.Errorf("resumed upload reads back wrong (%d bytes, want %d)", len(got), len(data))
+	}
+	if vs, err := s.Versions(ctx, "/new.bin"); err != nil || len(vs) != 1 {
+		t.Errorf("after resume: %d versions, %v; want 1, the whole file", len(vs), err)
+	}
+	if fi, err := s.Stat(ctx, "/new.bin"); err != nil || fi.Size() != int64(len(data)) {
+		t.Errorf("stat after the resumed commit: %v, %v; want %d bytes", fi, err, len(data))
+	}
+
+	// Over an existing file: the owner sees the kept size, others the
+	// current version; a whole upload supersedes what was kept.
+	put(t, s, "/old.bin", []byte("the current version"))
+	interrupt("/old.bin")
+	if fi, err := s.Stat(ctx, "/old.bin"); err != nil || fi.Size() != cut {
+		t.Errorf("owner's stat of an interrupted overwrite: %v, %v; want %d bytes", fi, err, cut)
+	}
+	if fi, err := ps.Stat(ctx, "/old.bin"); err != nil || fi.Size() != int64(len("the current version")) {
+		t.Errorf("peer's stat of an interrupted overwrite: %v, %v; want the current version", fi, err)
+	}
+	if got := string(get(t, ps, "/old.bin")); got != "the current version" {
+		t.Errorf("peer reads %q during an interrupted overwrite", got)
+	}
+	put(t, s, "/old.bin", []byte("whole"))
+	if fi, err := s.Stat(ctx, "/old.bin"); err != nil || fi.Size() != 5 {
+		t.Errorf("owner's stat after a whole upload superseded the kept one: %v, %v; want 5 bytes", fi, err)
+	}
+
+	// Kept uploads expire, with their blobs.
+	before := blobCount(t, env)
+	interrupt("/expires.bin")
+	if n := blobCount(t, env); n != before+1 {
+		t.Errorf("blobs after suspending: %d, want %d", n, before+1)
+	}
+	if n, err := fs.CollectSuspended(ctx); err != nil || n != 0 {
+		t.Errorf("CollectSuspended of a fresh upload: %d, %v; want 0", n, err)
+	}
+	clock.advance(25 * time.Hour)
+	if n, err := fs.CollectSuspended(ctx); err != nil || n < 1 {
+		t.Errorf("CollectSuspended after a day: %d, %v; want at least 1", n, err)
+	}
+	wantKind(t, "stat of an expired interrupted upload", errOf(s.Stat(ctx, "/expires.bin")), vfs.KindNotExist)
+	if n := blobCount(t, env); n != before {
+		t.Errorf("blobs after expiry: %d, want %d", n, before)
+	}
+
+	// An upload that would not fit the quota is not kept.
+	small := fmt.Sprintf("suspq%d", rand.IntN(1<<30))
+	if _, err := env.Admin.AddUser(ctx, small, vfs.UserOptions{Password: "correct horse battery", QuotaBytes: 2 << 20}); err != nil {
+		t.Fatal(err)
+	}
+	qs := session(small)
+	for _, name := range []string{"/a", "/b"} {
+		u, err := qs.Create(ctx, name, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := u.Write(data[:cut]); err != nil {
+			t.Fatal(err)
+		}
+		u.Suspend(ctx)
+	}
+	if _, err := qs.Stat(ctx, "/a"); err != nil {
+		t.Errorf("first interrupted upload within quota not kept: %v", err)
+	}
+	wantKind(t, "stat of an interrupted upload beyond quota", errOf(qs.Stat(ctx, "/b")), vfs.KindNotExist)
+}
+
+// auditOf returns the audit records of one user.
+func auditOf(t *testing.T, env *Env, user string) []*audit.Event {
+	t.Helper()
+	var out []*audit.Event
+	err := env.Admin.AuditEvents(ctx, meta.AuditFilter{User: user}, func(e *audit.Event) error {
+		out = append(out, e)
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
