@@ -14,6 +14,8 @@
 #   bench/sftp.sh                      embedded stores (SQLite + a folder)
 #   MODE=production bench/sftp.sh      PostgreSQL + S3, from scripts/services.sh
 #   CIPHERS="aes128-gcm@openssh.com" RUNS=3 bench/sftp.sh
+#   TESTS="small list" bench/sftp.sh   only some of upload download small list
+#   PROFILE=cpu.pprof bench/sftp.sh    also write the Strongroom server's CPU profile
 #
 # Both servers run as children of this script and are stopped by PID at
 # the end. Nothing leaves 127.0.0.1.
@@ -25,7 +27,10 @@ MODE=${MODE:-embedded}
 BIG_MIB=${BIG_MIB:-1024}
 SMALL_FILES=${SMALL_FILES:-1000}
 LIST_ENTRIES=${LIST_ENTRIES:-10000}
+TESTS=${TESTS:-"upload download small list"}
+PROFILE=${PROFILE:-}
 
+[ -x /usr/sbin/sshd ] || { echo "bench: needs OpenSSH's server to compare with: apt-get install openssh-server" >&2; exit 1; }
 here=$(cd "$(dirname "$0")/.." && pwd)
 work=$(mktemp -d "${TMPDIR:-/tmp}/sftp-bench.XXXXXX")
 pids=()
@@ -53,6 +58,7 @@ log "building the Strongroom bench server"
 (cd "$here" && go build -o "$work/strongroom-sftpd" ./bench/sftpd)
 sr_port=$(free_port)
 sr_args=(-data "$work/sr-data" -addr "127.0.0.1:$sr_port" -key "$work/id.pub")
+[ -n "$PROFILE" ] && sr_args+=(-cpuprofile "$(realpath -m "$PROFILE")")
 if [ "$MODE" = production ]; then
 	eval "$(cd "$here" && scripts/services.sh)"
 	sr_args+=(-database "$STRONGROOM_TEST_POSTGRES" -blobs "$STRONGROOM_TEST_S3")
@@ -122,6 +128,7 @@ timed() {
 	: >"$work/rss"
 	(
 		for _ in $(seq 1 20000); do
+			kill -0 $$ 2>/dev/null || break # the script ended: stop sampling
 			tree_rss_kib "$pid" >>"$work/rss"
 			sleep 0.05
 		done
@@ -158,16 +165,25 @@ measure() {
 	log "$server $cipher $name: ${result[$server,$cipher,$name]} $unit (median min max)"
 }
 
-for server in strongroom sshd; do
-	printf 'mkdir many\nput many/* many/\n' | run_sftp "$server" aes128-gcm@openssh.com
-done
+if [[ " $TESTS " == *" list "* ]]; then
+	for server in strongroom sshd; do
+		printf 'mkdir many\nput many/* many/\n' | run_sftp "$server" aes128-gcm@openssh.com
+	done
+fi
 
 for cipher in $CIPHERS; do
 	for server in strongroom sshd; do
-		measure "$server" "$cipher" upload "-rm big" "put big big" MiB/s "$BIG_MIB"
-		measure "$server" "$cipher" download "" "get big /dev/null" MiB/s "$BIG_MIB"
-		measure "$server" "$cipher" small "$(printf -- '-rm small/*\n-rmdir small\nmkdir small')" "put small/* small/" files/s "$SMALL_FILES"
-		measure "$server" "$cipher" list "" "ls -l many" s 1
+		for name in $TESTS; do
+			case $name in
+			upload) measure "$server" "$cipher" upload "-rm big" "put big big" MiB/s "$BIG_MIB" ;;
+			download)
+				[[ " $TESTS " == *" upload "* ]] || printf 'put big big\n' | run_sftp "$server" "$cipher"
+				measure "$server" "$cipher" download "" "get big /dev/null" MiB/s "$BIG_MIB"
+				;;
+			small) measure "$server" "$cipher" small "$(printf -- '-rm small/*\n-rmdir small\nmkdir small')" "put small/* small/" files/s "$SMALL_FILES" ;;
+			list) measure "$server" "$cipher" list "" "ls -l many" s 1 ;;
+			esac
+		done
 	done
 done
 
@@ -177,7 +193,7 @@ echo
 echo "SFTP bench: $MODE stores, $RUNS runs each, median [min max]"
 printf '%-32s %-10s %-28s %-28s %s\n' cipher test strongroom sshd ratio
 for cipher in $CIPHERS; do
-	for name in upload download small list; do
+	for name in $TESTS; do
 		read -r sm smin smax <<<"${result[strongroom,$cipher,$name]}"
 		read -r om omin omax <<<"${result[sshd,$cipher,$name]}"
 		if [ "$name" = list ]; then
@@ -192,7 +208,7 @@ done
 echo
 echo "peak RSS (MiB) during the timed runs: strongroom / sshd"
 for cipher in $CIPHERS; do
-	for name in upload download small list; do
+	for name in $TESTS; do
 		printf '%-32s %-10s %6.1f / %6.1f\n' "$cipher" "$name" \
 			"$(echo "${rss[strongroom,$cipher,$name]} / 1024" | bc -l)" "$(echo "${rss[sshd,$cipher,$name]} / 1024" | bc -l)"
 	done

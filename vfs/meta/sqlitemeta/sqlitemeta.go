@@ -168,9 +168,10 @@ func dialect() sqlmeta.Dialect {
 		panic(err) // the embedded folder is there at build time
 	}
 	return sqlmeta.Dialect{
-		Name:       "sqlite",
-		Classify:   classify,
-		Migrations: migs,
+		Name:            "sqlite",
+		CacheStatements: true,
+		Classify:        classify,
+		Migrations:      migs,
 	}
 }
 

@@ -35,6 +35,11 @@ type Dialect struct {
 	// write transactions already exclude one another.
 	AdvisoryLock string
 
+	// CacheStatements says the Store should keep its statements prepared,
+	// because the driver compiles every statement it is given (SQLite's
+	// does; pgx caches them itself).
+	CacheStatements bool
+
 	// ReadIsolation is the isolation level of View transactions. It
 	// should give the whole transaction one snapshot.
 	ReadIsolation sql.IsolationLevel

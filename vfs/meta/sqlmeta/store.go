@@ -23,6 +23,9 @@ type Store struct {
 	w, r   *sql.DB
 	d      Dialect
 	chains int
+	// Prepared statements of each handle, when the dialect wants them
+	// cached; nil otherwise. rc is wc when both handles are one.
+	wc, rc *stmtCache
 }
 
 var _ meta.Store = (*Store)(nil)
@@ -50,6 +53,14 @@ func New(ctx context.Context, writeDB, readDB *sql.DB, d Dialect, opts *Options)
 	if err := s.migrate(ctx, migs); err != nil {
 		s.Close()
 		return nil, err
+	}
+	// Only now: a statement prepared before a migration could see the
+	// schema as it was.
+	if d.CacheStatements {
+		s.wc, s.rc = newStmtCache(writeDB), newStmtCache(readDB)
+		if readDB == writeDB {
+			s.rc = s.wc
+		}
 	}
 	return s, nil
 }
@@ -111,9 +122,19 @@ func (s *Store) AuditChains() int { return s.chains }
 
 // Close closes the database handles.
 func (s *Store) Close() error {
+	for _, c := range []*stmtCache{s.wc, s.rc} {
+		if c != nil {
+			c.close()
+		}
+	}
 	err := s.w.Close()
 	if s.r != s.w {
 		err = errors.Join(err, s.r.Close())
+	}
+	for _, c := range []*stmtCache{s.wc, s.rc} {
+		if c != nil {
+			c.wait()
+		}
 	}
 	return err
 }

@@ -31,17 +31,48 @@ func (t *tx) lockForWrite() string {
 var _ meta.Tx = (*tx)(nil)
 
 func (t *tx) exec(q string, args ...any) (sql.Result, error) {
-	res, err := t.tx.ExecContext(t.ctx, t.s.d.rebind(q), args...)
+	q = t.s.d.rebind(q)
+	if st := t.prepared(q); st != nil {
+		res, err := st.ExecContext(t.ctx, args...)
+		return res, t.s.classify(err)
+	}
+	res, err := t.tx.ExecContext(t.ctx, q, args...)
 	return res, t.s.classify(err)
 }
 
 func (t *tx) query(q string, args ...any) (*sql.Rows, error) {
-	rows, err := t.tx.QueryContext(t.ctx, t.s.d.rebind(q), args...)
+	q = t.s.d.rebind(q)
+	if st := t.prepared(q); st != nil {
+		rows, err := st.QueryContext(t.ctx, args...)
+		return rows, t.s.classify(err)
+	}
+	rows, err := t.tx.QueryContext(t.ctx, q, args...)
 	return rows, t.s.classify(err)
 }
 
 func (t *tx) queryRow(q string, args ...any) row {
-	return row{t.tx.QueryRowContext(t.ctx, t.s.d.rebind(q), args...), t.s}
+	q = t.s.d.rebind(q)
+	if st := t.prepared(q); st != nil {
+		return row{st.QueryRowContext(t.ctx, args...), t.s}
+	}
+	return row{t.tx.QueryRowContext(t.ctx, q, args...), t.s}
+}
+
+// prepared returns q's cached statement bound to this transaction, or nil
+// when statements are not cached or q's is not ready yet.
+func (t *tx) prepared(q string) *sql.Stmt {
+	c := t.s.rc
+	if t.write {
+		c = t.s.wc
+	}
+	if c == nil {
+		return nil
+	}
+	st := c.get(q)
+	if st == nil {
+		return nil
+	}
+	return t.tx.StmtContext(t.ctx, st)
 }
 
 // execOne runs a statement that should change exactly one row, and
