@@ -12,19 +12,32 @@
 # throughput above 1 is faster, for times below 1 is faster).
 #
 #   bench/webdav.sh [SIZE_MIB] [SMALL] [ENTRIES]
+#   MODE=production bench/webdav.sh   PostgreSQL + S3, from scripts/services.sh,
+#                                     in a scratch database and key prefix
 set -euo pipefail
 cd "$(dirname "$0")/.."
 size_mib=${1:-1024}
 small=${2:-1000}
 entries=${3:-10000}
-runs=5
+runs=${RUNS:-5}
+MODE=${MODE:-embedded}
 work=$(mktemp -d)
 pids=()
+scratch_db=""
 cleanup() {
 	for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; wait "$p" 2>/dev/null || true; done
+	[ -n "$scratch_db" ] && psql -q -h 127.0.0.1 -U postgres -d postgres -c "DROP DATABASE IF EXISTS $scratch_db" >/dev/null 2>&1
 	rm -rf "$work"
 }
 trap cleanup EXIT
+
+if [ "$MODE" = production ]; then
+	eval "$(scripts/services.sh)"
+	scratch_db="bench_webdav_$$"
+	psql -q -h 127.0.0.1 -U postgres -d postgres -c "CREATE DATABASE $scratch_db" >/dev/null
+	export STRONGROOM_DATABASE_URL="postgres://postgres@127.0.0.1:5432/$scratch_db?sslmode=disable"
+	export STRONGROOM_BLOBS_URL="$STRONGROOM_TEST_S3&prefix=bench-webdav-$$/"
+fi
 
 # wait_for FILE PATTERN: up to 10 s for a server's log to say it started.
 wait_for() {
@@ -109,7 +122,7 @@ done
 stats() { printf '%s\n' "$@" | sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)], a[1], a[NR]}'; }
 mibs() { awk -v s="$size_mib" -v t="$1" 'BEGIN {printf "%.1f", s / t}'; }
 
-echo "Strongroom WebDAV vs rclone serve webdav, HTTPS on loopback, median (min-max) of $runs"
+echo "Strongroom WebDAV ($MODE stores) vs rclone serve webdav, HTTPS on loopback, median (min-max) of $runs"
 printf '%-34s %-26s %-26s %s\n' "" "Strongroom" "rclone" "Strongroom/rclone"
 for k in put get; do
 	read -r sm smin smax <<<"$(stats ${t[sr,$k]})"

@@ -425,8 +425,15 @@ func (s *Session) liveLocks(tx meta.Tx, p string, below bool) ([]*meta.Lock, err
 	case err != nil:
 		return nil, err
 	}
+	return s.heldLocks(tx, p, below)
+}
+
+// heldLocks returns the unexpired locks that cover p (and, with below,
+// what is under it) whose items still exist, for a caller that has
+// resolved p (or its folder) and checked that the user may see it.
+func (s *Session) heldLocks(tx meta.Tx, p string, below bool) ([]*meta.Lock, error) {
 	held, err := tx.LocksAt(s.portalPath(p), below, s.fs.now())
-	if err != nil {
+	if err != nil || len(held) == 0 {
 		return nil, err
 	}
 	live := held[:0]
@@ -440,6 +447,23 @@ func (s *Session) liveLocks(tx meta.Tx, p string, below bool) ([]*meta.Lock, err
 		}
 	}
 	return live, nil
+}
+
+// lockedError is ErrLocked for the item at path, whose lock refused a
+// change.
+type lockedError struct{ path string }
+
+func (e *lockedError) Error() string { return ErrLocked.Error() }
+func (e *lockedError) Unwrap() error { return ErrLocked }
+
+// LockedPath returns the session path of the item whose lock refused the
+// change err reports, or "" if err is no such refusal.
+func LockedPath(err error) string {
+	var le *lockedError
+	if errors.As(err, &le) {
+		return le.path
+	}
+	return ""
 }
 
 // lockView is l as the session sees it.

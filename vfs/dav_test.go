@@ -525,3 +525,77 @@ func TestPropsQuota(t *testing.T) {
 		t.Errorf("after removing the property, used %d bytes, want 0", used)
 	}
 }
+
+// An upload that respects locks checks them at Create and again in its
+// commit: a lock taken while its content streams stops it, and the error
+// names the locked item.
+func TestUploadRespectsLocks(t *testing.T) {
+	vfstest.Both(t, func(t *testing.T, env *vfstest.Env) {
+		d := newDAVEnv(t, env)
+		ctx := context.Background()
+		write(t, d.alice, "/shared/doc.txt", "v1")
+		respect := &vfs.CreateOptions{RespectLocks: true}
+
+		// Locked between Create and Commit: the commit is refused and
+		// the file keeps its version.
+		u, err := d.bob.Create(ctx, "/alice/shared/doc.txt", respect)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if u.Existing() == nil || u.Existing().Size() != 2 {
+			t.Errorf("Existing: got %v, want the 2-byte file", u.Existing())
+		}
+		u.Write([]byte("bob's overwrite"))
+		if _, _, err := d.alice.Lock(ctx, "/shared/doc.txt", lockOpts("urn:t:race", false, false)); err != nil {
+			t.Fatal(err)
+		}
+		_, err = u.Commit(ctx)
+		if !errors.Is(err, vfs.ErrLocked) || vfs.LockedPath(err) != "/alice/shared/doc.txt" {
+			t.Errorf("commit after a lock was taken: got %v (locked path %q), want ErrLocked on /alice/shared/doc.txt", err, vfs.LockedPath(err))
+		}
+		f, err := d.alice.Open(ctx, "/shared/doc.txt")
+		if err != nil {
+			t.Fatal(err)
+		}
+		buf := make([]byte, 10)
+		n, _ := f.ReadAt(buf, 0)
+		f.Close()
+		if string(buf[:n]) != "v1" {
+			t.Errorf("after the refused commit the file reads %q, want v1", buf[:n])
+		}
+
+		// Locked before Create: refused at once; the holder's token lets
+		// the holder through.
+		_, err = d.bob.Create(ctx, "/alice/shared/doc.txt", respect)
+		if !errors.Is(err, vfs.ErrLocked) {
+			t.Errorf("create of a locked file: got %v, want ErrLocked", err)
+		}
+		u, err = d.alice.Create(ctx, "/shared/doc.txt", &vfs.CreateOptions{RespectLocks: true, LockTokens: []string{"urn:t:race"}})
+		if err != nil {
+			t.Fatalf("create by the lock's holder with its token: %v", err)
+		}
+		u.Write([]byte("v2"))
+		if _, err := u.Commit(ctx); err != nil {
+			t.Errorf("commit by the lock's holder with its token: %v", err)
+		}
+
+		// A new member of a folder locked at depth 0 needs its token; the
+		// error names the folder.
+		if _, _, err := d.alice.Lock(ctx, "/shared", lockOpts("urn:t:dir", false, false)); err != nil {
+			t.Fatal(err)
+		}
+		_, err = d.bob.Create(ctx, "/alice/shared/new.txt", respect)
+		if vfs.LockedPath(err) != "/alice/shared" {
+			t.Errorf("create in a locked folder: got %v (locked path %q), want the folder", err, vfs.LockedPath(err))
+		}
+		// Without RespectLocks (SFTP), locks bind nobody.
+		u, err = d.bob.Create(ctx, "/alice/shared/new.txt", nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		u.Write([]byte("sftp"))
+		if _, err := u.Commit(ctx); err != nil {
+			t.Errorf("an upload that does not respect locks was refused: %v", err)
+		}
+	})
+}

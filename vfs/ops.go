@@ -26,12 +26,24 @@ func (s *Session) Stat(ctx context.Context, p string) (*FileInfo, error) {
 		if err := s.refresh(tx); err != nil {
 			return err
 		}
-		t, err := s.resolve(tx, p)
+		if segs, err := splitPath(p); err != nil || len(segs) == 0 {
+			t, err := s.resolve(tx, p) // the root, or a path that is not one
+			if err != nil {
+				return err
+			}
+			fi = newFileInfo(t.node, t.path, s.allowed(t))
+			return nil
+		}
+		parent, name, err := s.resolveParent(tx, p)
+		if err != nil {
+			return err
+		}
+		t, err := s.resolveChild(tx, parent, name)
 		if err != nil && (!errors.Is(err, ErrNotExist) || errors.Is(err, errInvisible)) {
 			return err
 		}
 		if t == nil || !t.node.IsDir {
-			kept, kerr := s.suspendedAt(tx, p, t)
+			kept, kerr := s.suspendedIn(tx, parent, name, t)
 			if kerr != nil {
 				return kerr
 			}

@@ -271,6 +271,26 @@ func (s *Session) resolve(tx meta.Tx, p string) (*target, error) {
 	return &target{node: n, chain: chain, path: joinPath(segs)}, nil
 }
 
+// resolveChild resolves name in the resolved folder parent, as resolve
+// resolves each segment of a path.
+func (s *Session) resolveChild(tx meta.Tx, parent *target, name string) (*target, error) {
+	if !parent.node.IsDir {
+		return nil, ErrNotDir
+	}
+	child, err := tx.Child(parent.node.ID, name)
+	if errors.Is(err, meta.ErrNotFound) {
+		return nil, ErrNotExist
+	}
+	if err != nil {
+		return nil, err
+	}
+	t := &target{node: child, chain: append(append([]int64(nil), parent.chain...), child.ID), path: joinChild(parent.path, name)}
+	if !s.visible(t.chain) {
+		return nil, &Error{Op: "resolve", Path: t.path, Kind: KindNotExist, Err: errInvisible}
+	}
+	return t, nil
+}
+
 // errInvisible marks a not-exist answer given because policy hides the
 // name. Clients see only "not found"; the audit record says "denied".
 var errInvisible = errors.New("hidden by policy")

@@ -111,15 +111,11 @@ func (s *Session) resumeBase(tx meta.Tx, parent int64, name string) (*meta.Versi
 	return &meta.Version{BlobKey: kept.BlobKey, Size: kept.Size, KeyID: kept.KeyID}, nil
 }
 
-// suspendedAt describes p as the session's user sees it while they have a
-// suspended upload there: at the size kept, so that a resuming client
-// continues from it. t is the file at p, nil if there is none. It returns
-// nil when there is no suspended upload.
-func (s *Session) suspendedAt(tx meta.Tx, p string, t *target) (*FileInfo, error) {
-	parent, name, err := s.resolveParent(tx, p)
-	if err != nil {
-		return nil, nil // no folder there, so nothing kept in it either
-	}
+// suspendedIn describes name in the folder parent as the session's user
+// sees it while they have a suspended upload there: at the size kept, so
+// that a resuming client continues from it. t is the file there, nil if
+// there is none. It returns nil when there is no suspended upload.
+func (s *Session) suspendedIn(tx meta.Tx, parent *target, name string, t *target) (*FileInfo, error) {
 	kept, err := tx.Suspended(s.uid, parent.node.ID, name)
 	if errors.Is(err, meta.ErrNotFound) {
 		return nil, nil

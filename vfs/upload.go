@@ -35,6 +35,16 @@ type CreateOptions struct {
 	IfVersion string
 	// ModTime is the modification time to keep; zero means the commit's.
 	ModTime time.Time
+	// Unchanged commits only if the file is still as Create found it:
+	// the same current version, or still absent; otherwise Commit fails
+	// with KindConflict. It is IfVersion with the version Create saw.
+	Unchanged bool
+	// RespectLocks makes the upload obey WebDAV locks by CheckLocks' rule,
+	// at Create and again in the commit's transaction, so that a lock
+	// taken while the content streams stops the commit: a lock on the
+	// file, or for a new file on its folder, needs one of LockTokens.
+	RespectLocks bool
+	LockTokens   []string
 }
 
 // An Upload writes a new version of one file. Nothing of it is visible
@@ -52,8 +62,9 @@ type Upload struct {
 	s      *Session
 	path   string
 	opts   CreateOptions
-	base   *meta.Version // current version at Create, for Resume
-	sealed []byte        // the base's content, if it is kept inline
+	base     *meta.Version // current version at Create, for Resume
+	sealed   []byte        // the base's content, if it is kept inline
+	existing *FileInfo     // the file as Create found it; nil if there was none
 	key    string
 	bctx   context.Context // for the blob writer, which outlives requests
 	w      blob.Writer     // nil while the content is small enough to keep inline
@@ -103,12 +114,15 @@ func (s *Session) Create(ctx context.Context, p string, opts *CreateOptions) (*U
 			if !s.allowed(parent).Has(policy.Write) {
 				return deny("write")
 			}
+			if err := u.checkLocks(tx, false); err != nil {
+				return err
+			}
 			return u.setQuota(tx)
 		}
 		if err != nil {
 			return err
 		}
-		t := &target{node: n, chain: append(append([]int64(nil), parent.chain...), n.ID)}
+		t := &target{node: n, chain: append(append([]int64(nil), parent.chain...), n.ID), path: joinChild(parent.path, name)}
 		switch {
 		case !s.visible(t.chain):
 			return deny("write")
@@ -118,6 +132,13 @@ func (s *Session) Create(ctx context.Context, p string, opts *CreateOptions) (*U
 			return ErrExist
 		case !s.allowed(t).Has(policy.Write):
 			return deny("write")
+		}
+		if err := u.checkLocks(tx, true); err != nil {
+			return err
+		}
+		u.existing = newFileInfo(n, t.path, s.allowed(t))
+		if opts.Unchanged {
+			u.opts.IfVersion = formatID(n.VersionID)
 		}
 		if opts.Resume && u.base == nil && n.VersionID != 0 {
 			if u.base, err = tx.Version(n.VersionID); err != nil {
@@ -335,6 +356,39 @@ func (u *Upload) fail(err error) error {
 	return err
 }
 
+// Existing describes the file as Create found it, for a protocol's
+// conditional requests; nil if there was none.
+func (u *Upload) Existing() *FileInfo { return u.existing }
+
+// checkLocks applies CheckLocks' rule to the upload, when it respects
+// locks: the file's locks, and for a new file its folder's.
+func (u *Upload) checkLocks(tx meta.Tx, exists bool) error {
+	if !u.opts.RespectLocks {
+		return nil
+	}
+	submitted := make(map[string]bool, len(u.opts.LockTokens))
+	for _, t := range u.opts.LockTokens {
+		submitted[t] = true
+	}
+	scopes := []string{u.path}
+	if !exists {
+		scopes = append(scopes, path.Dir(u.path))
+	}
+	for _, p := range scopes {
+		held, err := u.s.heldLocks(tx, p, false)
+		if err != nil {
+			return err
+		}
+		if err := u.s.checkHeld(held, p, submitted); err != nil {
+			if errors.Is(err, ErrLocked) {
+				return &Error{Op: "write", Kind: KindPermission, Err: &lockedError{path: p}}
+			}
+			return err
+		}
+	}
+	return nil
+}
+
 // Size is the number of bytes written so far, counting held writes.
 func (u *Upload) Size() int64 {
 	u.mu.Lock()
@@ -454,6 +508,12 @@ func (u *Upload) node(tx meta.Tx) (*meta.Node, *target, error) {
 		if !s.allowed(parent).Has(policy.Write) {
 			return nil, nil, deny("write")
 		}
+		if u.opts.Unchanged && u.existing != nil {
+			return nil, nil, &Error{Op: "write", Kind: KindConflict, Err: errors.New("the file was removed meanwhile")}
+		}
+		if err := u.checkLocks(tx, false); err != nil {
+			return nil, nil, err
+		}
 		now := s.fs.now()
 		n = &meta.Node{ParentID: parent.node.ID, TenantID: parent.node.TenantID, Name: name, ModTime: now, Created: now}
 		if err := tx.CreateNode(n); err != nil {
@@ -482,8 +542,13 @@ func (u *Upload) node(tx meta.Tx) (*meta.Node, *target, error) {
 		return nil, nil, ErrExist
 	case !s.allowed(t).Has(policy.Write):
 		return nil, nil, deny("write")
+	case u.opts.Unchanged && u.existing == nil:
+		return nil, nil, &Error{Op: "write", Kind: KindConflict, Err: errors.New("the file was created meanwhile")}
 	case u.opts.IfVersion != "" && u.opts.IfVersion != formatID(n.VersionID):
 		return nil, nil, &Error{Op: "write", Kind: KindConflict, Err: errors.New("the file changed since the upload began")}
+	}
+	if err := u.checkLocks(tx, true); err != nil {
+		return nil, nil, err
 	}
 	return n, t, nil
 }
@@ -519,14 +584,29 @@ func (u *Upload) Abort() {
 	u.abortLocked()
 }
 
+// AbortBecause discards the upload as Abort does, recording why: for a
+// protocol that refuses it after Create, as on a failed precondition.
+func (u *Upload) AbortBecause(reason string) {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	if u.done {
+		return
+	}
+	u.abortWith(reason)
+}
+
 // abortLocked is Abort with u.mu held and u not done.
 func (u *Upload) abortLocked() {
+	u.abortWith("upload aborted before completion; nothing kept")
+}
+
+func (u *Upload) abortWith(reason string) {
 	u.done = true
 	u.abortBlob()
 	u.cancel()
 	ev := u.s.event("write", u.path)
 	ev.Path, ev.Bytes = u.s.portalPath(u.path), u.written+u.held
-	ev.Outcome, ev.Reason = audit.Failed, "upload aborted before completion; nothing kept"
+	ev.Outcome, ev.Reason = audit.Failed, reason
 	u.s.fs.appendAudit(context.Background(), u.s.chain, ev)
 	u.s.fs.metrics.operation(u.s.info.Protocol, "write", audit.Failed)
 }

@@ -35,6 +35,81 @@ func (q *request) put() (int, error) {
 	if err := q.checkIf(); err != nil {
 		return statusOf(err), err
 	}
+
+	// The first read tells an empty body from any other.
+	buf := make([]byte, putBuffer)
+	n, rerr := fill(q.r.Body, buf)
+	switch {
+	case rerr == io.EOF && q.r.ContentLength > int64(n):
+		// A body that ended before its declared length was cut short,
+		// whatever the transport said.
+		return http.StatusBadRequest, errClientGone
+	case rerr != nil && rerr != io.EOF:
+		return http.StatusBadRequest, errClientGone
+	case rerr == io.EOF && n == 0:
+		return q.putEmpty()
+	}
+
+	// One transaction authorizes the upload, checks the locks and finds
+	// the file's state for the conditional headers; the commit checks
+	// the locks again, so that a lock taken meanwhile stops it.
+	opts := &vfs.CreateOptions{
+		Exclusive:    q.r.Header.Get("If-None-Match") == "*",
+		Unchanged:    q.r.Header.Get("If-Match") != "" && q.r.Header.Get("If-Match") != "*",
+		RespectLocks: true,
+		LockTokens:   q.tokens(),
+	}
+	u, err := q.sess.Create(q.ctx, q.path, opts)
+	if err != nil {
+		return q.putRefused(err)
+	}
+	defer u.Abort()
+	fi := u.Existing()
+	exists := fi != nil
+	tag := ""
+	if exists {
+		tag = etag(fi)
+	}
+	if status := preconditions(q.r, exists, tag, modTime(fi)); status != 0 {
+		u.AbortBecause("the conditional headers do not hold")
+		return status, statusErrorf(status, "the conditional headers do not hold")
+	}
+
+	var total int64
+	for {
+		total += int64(n)
+		if n > 0 {
+			if _, err := u.Write(buf[:n]); err != nil {
+				return statusOf(err), err
+			}
+		}
+		if rerr != nil {
+			break
+		}
+		n, rerr = fill(q.r.Body, buf)
+		if rerr != nil && rerr != io.EOF {
+			return http.StatusBadRequest, errClientGone // the deferred Abort discards it all
+		}
+	}
+	if q.r.ContentLength >= 0 && total != q.r.ContentLength {
+		return http.StatusBadRequest, errClientGone
+	}
+	nfi, err := u.Commit(q.ctx)
+	if err != nil {
+		return q.putRefused(err)
+	}
+	q.w.Header().Set("ETag", etag(nfi))
+	if exists {
+		return http.StatusNoContent, nil
+	}
+	return http.StatusCreated, nil
+}
+
+// putEmpty answers a PUT with an empty body. To a new name it makes an
+// empty file with no version, so that the write Windows and Finder send
+// next is the file's first version; an existing file gets an empty
+// version, unless it has none yet.
+func (q *request) putEmpty() (int, error) {
 	fi, err := q.sess.Stat(q.ctx, q.path)
 	exists := err == nil
 	switch {
@@ -57,65 +132,42 @@ func (q *request) put() (int, error) {
 	if _, err := q.checkLocks(scopes...); err != nil {
 		return statusOf(err), err
 	}
-
-	// An empty body makes an empty file with no version, so that the
-	// write Windows and Finder send next is the file's first version.
-	buf := make([]byte, putBuffer)
-	n, rerr := fill(q.r.Body, buf)
-	if rerr == io.EOF && q.r.ContentLength > int64(n) {
-		// A body that ended before its declared length was cut short,
-		// whatever the transport said.
-		return http.StatusBadRequest, errClientGone
-	}
 	switch {
-	case rerr == io.EOF && n == 0 && !exists:
+	case !exists:
 		if _, err := q.sess.CreateEmpty(q.ctx, q.path); err != nil {
 			return putStatus(err), err
 		}
 		return http.StatusCreated, nil
-	case rerr == io.EOF && n == 0 && fi.VersionID() == "":
+	case fi.VersionID() == "":
 		return http.StatusNoContent, nil // empty already
-	case rerr != nil && rerr != io.EOF:
-		return http.StatusBadRequest, errClientGone
 	}
 
-	opts := &vfs.CreateOptions{Exclusive: q.r.Header.Get("If-None-Match") == "*"}
-	if v := q.r.Header.Get("If-Match"); v != "" && v != "*" && exists {
+	opts := &vfs.CreateOptions{RespectLocks: true, LockTokens: q.tokens()}
+	if v := q.r.Header.Get("If-Match"); v != "" && v != "*" {
 		opts.IfVersion = fi.VersionID()
 	}
 	u, err := q.sess.Create(q.ctx, q.path, opts)
 	if err != nil {
-		return putStatus(err), err
+		return q.putRefused(err)
 	}
 	defer u.Abort()
-	var total int64
-	for {
-		total += int64(n)
-		if n > 0 {
-			if _, err := u.Write(buf[:n]); err != nil {
-				return statusOf(err), err
-			}
-		}
-		if rerr != nil {
-			break
-		}
-		n, rerr = fill(q.r.Body, buf)
-		if rerr != nil && rerr != io.EOF {
-			return http.StatusBadRequest, errClientGone // the deferred Abort discards it all
-		}
-	}
-	if q.r.ContentLength >= 0 && total != q.r.ContentLength {
-		return http.StatusBadRequest, errClientGone
-	}
 	nfi, err := u.Commit(q.ctx)
 	if err != nil {
-		return putStatus(err), err
+		return q.putRefused(err)
 	}
 	q.w.Header().Set("ETag", etag(nfi))
-	if exists {
-		return http.StatusNoContent, nil
+	return http.StatusNoContent, nil
+}
+
+// putRefused answers a PUT whose upload Create or Commit refused.
+func (q *request) putRefused(err error) (int, error) {
+	if p := vfs.LockedPath(err); p != "" {
+		return http.StatusLocked, q.lockedError(p)
 	}
-	return http.StatusCreated, nil
+	if vfs.KindOf(err) == vfs.KindIsDir {
+		return http.StatusMethodNotAllowed, statusErrorf(http.StatusMethodNotAllowed, "a folder has no content to put")
+	}
+	return putStatus(err), err
 }
 
 // fill reads from r until buf is full or r ends. Unlike io.ReadFull it
