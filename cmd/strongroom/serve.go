@@ -253,7 +253,10 @@ func httpsServer(cfg *configs.Config, handler http.Handler, log *slog.Logger) (*
 		ReadHeaderTimeout: 20 * time.Second,
 		IdleTimeout:       2 * time.Minute,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelDebug),
+		Protocols:         new(http.Protocols),
 	}
+	srv.Protocols.SetHTTP1(true)
+	srv.Protocols.SetHTTP2(cfg.HTTPS.HTTP2)
 	l := &listener{name: "https", addr: cfg.HTTPS.Addr, shutdown: srv.Shutdown}
 	if cfg.HTTPS.PlainHTTP {
 		host, _, err := net.SplitHostPort(cfg.HTTPS.Addr)

@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/tls"
 	"database/sql"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -248,5 +249,30 @@ func TestServeKeepsSmallFilesInline(t *testing.T) {
 	var n int
 	if err := db.QueryRow(`SELECT count(*) FROM inline_content`).Scan(&n); err != nil || n != 1 {
 		t.Errorf("inline contents after a 4 KiB upload: %d (%v), want 1", n, err)
+	}
+}
+
+// The HTTPS listener speaks HTTP/1.1 unless HTTP/2 is turned on.
+func TestServeHTTP2Setting(t *testing.T) {
+	for _, tc := range []struct {
+		http2 bool
+		want  string
+	}{{false, "http/1.1"}, {true, "h2"}} {
+		t.Run(fmt.Sprint("http2=", tc.http2), func(t *testing.T) {
+			config := filepath.Join(t.TempDir(), "strongroom.toml")
+			if err := os.WriteFile(config, []byte(fmt.Sprintf("[https]\nhttp2 = %v\n", tc.http2)), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			logs, stop := startServe(t, "--config", config, "--data", t.TempDir(), "--sftp-addr", "", "--metrics-addr", "")
+			defer stop()
+			conn, err := tls.Dial("tcp", addrOf(t, logs.String(), "https"), &tls.Config{InsecureSkipVerify: true, NextProtos: []string{"h2", "http/1.1"}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer conn.Close()
+			if got := conn.ConnectionState().NegotiatedProtocol; got != tc.want {
+				t.Errorf("negotiated %q, want %q", got, tc.want)
+			}
+		})
 	}
 }

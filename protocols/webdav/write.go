@@ -75,19 +75,20 @@ func (q *request) put() (int, error) {
 		return status, statusErrorf(status, "the conditional headers do not hold")
 	}
 
-	var total int64
-	for {
-		total += int64(n)
-		if n > 0 {
-			if _, err := u.Write(buf[:n]); err != nil {
-				return statusOf(err), err
-			}
-		}
-		if rerr != nil {
-			break
-		}
-		n, rerr = fill(q.r.Body, buf)
-		if rerr != nil && rerr != io.EOF {
+	if _, err := u.Write(buf[:n]); err != nil {
+		return statusOf(err), err
+	}
+	total := int64(n)
+	if rerr == nil {
+		// The rest is read in a goroutine of its own while this one
+		// hashes, encrypts and stores.
+		rest, err := u.ReadFrom(q.r.Body)
+		total += rest
+		var ve *vfs.Error
+		switch {
+		case errors.As(err, &ve):
+			return statusOf(err), err
+		case err != nil:
 			return http.StatusBadRequest, errClientGone // the deferred Abort discards it all
 		}
 	}
