@@ -131,10 +131,9 @@ func (h *Handler) apiUpload(w http.ResponseWriter, r *http.Request, c *caller) e
 		return err
 	}
 	defer up.Abort() // does nothing after a successful Commit
-	// A fixed buffer, and a writer hiding any ReadFrom, keep the memory one
-	// upload costs at 256 KiB whatever the size of the file.
-	buf := make([]byte, 256<<10)
-	if _, err := io.CopyBuffer(struct{ io.Writer }{up}, body, buf); err != nil {
+	// ReadFrom reads in a goroutine of its own while this one stores, and
+	// holds at most a few 256 KiB buffers whatever the size of the file.
+	if _, err := up.ReadFrom(body); err != nil {
 		return err
 	}
 	fi, err := up.Commit(r.Context())

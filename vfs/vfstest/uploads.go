@@ -2,10 +2,13 @@ package vfstest
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
+	"io"
 	"math/rand/v2"
 	"strings"
 	"testing"
+	"testing/iotest"
 	"time"
 
 	"strongroom/audit"
@@ -191,4 +194,52 @@ func auditOf(t *testing.T, env *Env, user string) []*audit.Event {
 		t.Fatal(err)
 	}
 	return out
+}
+
+// ReadFrom streams a reader into an upload; a reader that fails fails it
+// with the reader's own error, and nothing is committed.
+func testReadFrom(t *testing.T, env *Env) {
+	_, s := user(t, env, "rf")
+	data := make([]byte, 3<<20+17)
+	for i := range data {
+		data[i] = byte(i * 31)
+	}
+	u, err := s.Create(ctx, "/whole", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n, err := u.ReadFrom(bytes.NewReader(data)); err != nil || n != int64(len(data)) {
+		t.Fatalf("ReadFrom: %d, %v; want %d", n, err, len(data))
+	}
+	if _, err := u.Commit(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if got := get(t, s, "/whole"); !bytes.Equal(got, data) {
+		t.Errorf("ReadFrom's upload reads back wrong (%d bytes)", len(got))
+	}
+
+	cut := errors.New("connection reset")
+	u, err = s.Create(ctx, "/cut", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = u.ReadFrom(io.MultiReader(bytes.NewReader(data[:1<<20]), iotest.ErrReader(cut)))
+	if !errors.Is(err, cut) {
+		t.Errorf("ReadFrom of a failing reader: got %v, want the reader's error", err)
+	}
+	u.Abort()
+	wantKind(t, "stat after a failed ReadFrom", errOf(s.Stat(ctx, "/cut")), vfs.KindNotExist)
+
+	name := fmt.Sprintf("rfq%d", rand.IntN(1<<30))
+	if _, err := env.Admin.AddUser(ctx, name, vfs.UserOptions{Password: "correct horse battery", QuotaBytes: 1 << 20}); err != nil {
+		t.Fatal(err)
+	}
+	qs := env.Session(t, name, "test")
+	u, err = qs.Create(ctx, "/big", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = u.ReadFrom(bytes.NewReader(data))
+	wantKind(t, "ReadFrom past the quota", err, vfs.KindQuota)
+	u.Abort()
 }
