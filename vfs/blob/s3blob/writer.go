@@ -82,7 +82,12 @@ func (w *writer) start() {
 	w.pw, w.done = pw, make(chan struct{})
 	src := io.MultiReader(bytes.NewReader(w.buf), pr)
 	w.buf = nil
-	opts := minio.PutObjectOptions{PartSize: w.s.partSize, ContentType: "application/octet-stream"}
+	// Over plain HTTP minio-go would sign every part's payload (a SHA-256
+	// pass here and another in the gateway); what is uploaded is sealed
+	// AES-GCM that the reader authenticates, so it is sent unsigned, as
+	// minio-go does over HTTPS anyway. 1 GiB to versitygw: 197 -> 235 MB/s.
+	opts := minio.PutObjectOptions{PartSize: w.s.partSize, ContentType: "application/octet-stream",
+		DisableContentSha256: true}
 	go func() {
 		defer close(w.done)
 		w.put, w.putErr = w.s.client.PutObject(w.ctx, w.s.bucket, w.name, src, -1, opts)
@@ -105,7 +110,7 @@ func (w *writer) Commit() error {
 	}
 
 	if w.pw == nil {
-		opts := minio.PutObjectOptions{ContentType: "application/octet-stream"}
+		opts := minio.PutObjectOptions{ContentType: "application/octet-stream", DisableContentSha256: true}
 		_, err := w.s.client.PutObject(w.ctx, w.s.bucket, w.name, bytes.NewReader(w.buf), int64(len(w.buf)), opts)
 		w.buf = nil
 		if err != nil {
