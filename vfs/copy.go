@@ -32,6 +32,9 @@ func (s *Session) Copy(ctx context.Context, from, to string, opts CopyOptions) e
 		if err != nil {
 			return err
 		}
+		if err := s.lockGate(tx, treeScope(to), parentScope(to)); err != nil {
+			return err
+		}
 		parent, name, err := s.destination(tx, src, to, false, opts.Replace)
 		if err != nil || parent == nil {
 			return err

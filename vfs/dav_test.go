@@ -526,19 +526,20 @@ func TestPropsQuota(t *testing.T) {
 	}
 }
 
-// An upload that respects locks checks them at Create and again in its
-// commit: a lock taken while its content streams stops it, and the error
-// names the locked item.
-func TestUploadRespectsLocks(t *testing.T) {
+// A session made WithLocks checks locks in each change's own transaction:
+// a lock taken while an upload's content streams stops its commit, and
+// every other change is refused without the token. The error names the
+// locked item. Sessions without it (SFTP's) are not bound.
+func TestChangesObeyLocks(t *testing.T) {
 	vfstest.Both(t, func(t *testing.T, env *vfstest.Env) {
 		d := newDAVEnv(t, env)
 		ctx := context.Background()
 		write(t, d.alice, "/shared/doc.txt", "v1")
-		respect := &vfs.CreateOptions{RespectLocks: true}
+		bob := d.bob.WithLocks(nil)
 
 		// Locked between Create and Commit: the commit is refused and
 		// the file keeps its version.
-		u, err := d.bob.Create(ctx, "/alice/shared/doc.txt", respect)
+		u, err := bob.Create(ctx, "/alice/shared/doc.txt", nil)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -564,13 +565,25 @@ func TestUploadRespectsLocks(t *testing.T) {
 			t.Errorf("after the refused commit the file reads %q, want v1", buf[:n])
 		}
 
-		// Locked before Create: refused at once; the holder's token lets
-		// the holder through.
-		_, err = d.bob.Create(ctx, "/alice/shared/doc.txt", respect)
-		if !errors.Is(err, vfs.ErrLocked) {
+		// Locked before: every change to the file is refused at once...
+		if _, err := bob.Create(ctx, "/alice/shared/doc.txt", nil); !errors.Is(err, vfs.ErrLocked) {
 			t.Errorf("create of a locked file: got %v, want ErrLocked", err)
 		}
-		u, err = d.alice.Create(ctx, "/shared/doc.txt", &vfs.CreateOptions{RespectLocks: true, LockTokens: []string{"urn:t:race"}})
+		if err := bob.Remove(ctx, "/alice/shared/doc.txt", false); !errors.Is(err, vfs.ErrLocked) {
+			t.Errorf("remove of a locked file: got %v, want ErrLocked", err)
+		}
+		if err := bob.Rename(ctx, "/alice/shared/doc.txt", "/alice/shared/moved.txt", vfs.RenameOptions{}); !errors.Is(err, vfs.ErrLocked) {
+			t.Errorf("rename of a locked file: got %v, want ErrLocked", err)
+		}
+		write(t, d.alice, "/shared/other.txt", "o")
+		if err := bob.Copy(ctx, "/alice/shared/other.txt", "/alice/shared/doc.txt", vfs.CopyOptions{Replace: true}); !errors.Is(err, vfs.ErrLocked) {
+			t.Errorf("copy over a locked file: got %v, want ErrLocked", err)
+		}
+		if err := bob.PatchProps(ctx, "/alice/shared/doc.txt", []vfs.PropPatch{{Prop: vfs.Prop{Space: "urn:x", Name: "a", XML: "1"}}}); !errors.Is(err, vfs.ErrLocked) {
+			t.Errorf("PROPPATCH of a locked file: got %v, want ErrLocked", err)
+		}
+		// ...but the holder's token lets the holder through.
+		u, err = d.alice.WithLocks([]string{"urn:t:race"}).Create(ctx, "/shared/doc.txt", nil)
 		if err != nil {
 			t.Fatalf("create by the lock's holder with its token: %v", err)
 		}
@@ -584,18 +597,27 @@ func TestUploadRespectsLocks(t *testing.T) {
 		if _, _, err := d.alice.Lock(ctx, "/shared", lockOpts("urn:t:dir", false, false)); err != nil {
 			t.Fatal(err)
 		}
-		_, err = d.bob.Create(ctx, "/alice/shared/new.txt", respect)
-		if vfs.LockedPath(err) != "/alice/shared" {
+		if _, err := bob.Create(ctx, "/alice/shared/new.txt", nil); vfs.LockedPath(err) != "/alice/shared" {
 			t.Errorf("create in a locked folder: got %v (locked path %q), want the folder", err, vfs.LockedPath(err))
 		}
-		// Without RespectLocks (SFTP), locks bind nobody.
+		if err := bob.Mkdir(ctx, "/alice/shared/sub"); vfs.LockedPath(err) != "/alice/shared" {
+			t.Errorf("mkdir in a locked folder: got %v (locked path %q), want the folder", err, vfs.LockedPath(err))
+		}
+		if _, err := bob.CreateEmpty(ctx, "/alice/shared/empty.txt"); !errors.Is(err, vfs.ErrLocked) {
+			t.Errorf("empty file in a locked folder: got %v, want ErrLocked", err)
+		}
+
+		// Without WithLocks (SFTP), locks bind nobody.
 		u, err = d.bob.Create(ctx, "/alice/shared/new.txt", nil)
 		if err != nil {
 			t.Fatal(err)
 		}
 		u.Write([]byte("sftp"))
 		if _, err := u.Commit(ctx); err != nil {
-			t.Errorf("an upload that does not respect locks was refused: %v", err)
+			t.Errorf("a session that does not obey locks was refused: %v", err)
+		}
+		if err := d.bob.Mkdir(ctx, "/alice/shared/sub"); err != nil {
+			t.Errorf("mkdir by a session that does not obey locks: %v", err)
 		}
 	})
 }

@@ -178,6 +178,9 @@ func (s *Session) Mkdir(ctx context.Context, p string) error {
 		if !s.allowed(parent).Has(policy.Write) {
 			return deny("write")
 		}
+		if err := s.lockGate(tx, parentScope(p)); err != nil {
+			return err
+		}
 		now := s.fs.now()
 		n := &meta.Node{ParentID: parent.node.ID, TenantID: parent.node.TenantID, Name: name,
 			IsDir: true, ModTime: now, Created: now}
@@ -223,6 +226,9 @@ func (s *Session) Rename(ctx context.Context, from, to string, opts RenameOption
 		}
 		if s.isHome(src) {
 			return &Error{Op: "rename", Kind: KindPermission, Err: errors.New("the root folder cannot be moved")}
+		}
+		if err := s.lockGate(tx, treeScope(to), parentScope(to), treeScope(from), parentScope(from)); err != nil {
+			return err
 		}
 		parent, name, err := s.destination(tx, src, to, true, opts.Replace)
 		if err != nil || parent == nil {
@@ -340,6 +346,9 @@ func (s *Session) Remove(ctx context.Context, p string, recursive bool) error {
 		}
 		if !s.allowed(t).Has(policy.Delete) {
 			return deny("delete")
+		}
+		if err := s.lockGate(tx, treeScope(p), parentScope(p)); err != nil {
+			return err
 		}
 		if t.node.IsDir && !recursive {
 			if has, err := tx.HasChildren(t.node.ID); err != nil {

@@ -24,6 +24,9 @@ type Session struct {
 	chain int    // the audit chain this session's records go to
 	uid   int64  // the user's id and name, which never change
 	name  string // (the rest of the user is reloaded: see refresh)
+	// locks, when set (WithLocks), makes every change obey WebDAV locks,
+	// holding these submitted tokens.
+	locks map[string]bool
 
 	mu       sync.Mutex
 	user     *policy.User

@@ -39,12 +39,6 @@ type CreateOptions struct {
 	// the same current version, or still absent; otherwise Commit fails
 	// with KindConflict. It is IfVersion with the version Create saw.
 	Unchanged bool
-	// RespectLocks makes the upload obey WebDAV locks by CheckLocks' rule,
-	// at Create and again in the commit's transaction, so that a lock
-	// taken while the content streams stops the commit: a lock on the
-	// file, or for a new file on its folder, needs one of LockTokens.
-	RespectLocks bool
-	LockTokens   []string
 }
 
 // An Upload writes a new version of one file. Nothing of it is visible
@@ -360,33 +354,15 @@ func (u *Upload) fail(err error) error {
 // conditional requests; nil if there was none.
 func (u *Upload) Existing() *FileInfo { return u.existing }
 
-// checkLocks applies CheckLocks' rule to the upload, when it respects
-// locks: the file's locks, and for a new file its folder's.
+// checkLocks applies the session's lock gate (see WithLocks) to the
+// upload, at Create and again in the commit's transaction, so that a lock
+// taken while the content streams stops the commit: the file's locks,
+// and for a new file its folder's.
 func (u *Upload) checkLocks(tx meta.Tx, exists bool) error {
-	if !u.opts.RespectLocks {
-		return nil
+	if exists {
+		return u.s.lockGate(tx, LockScope{Path: u.path})
 	}
-	submitted := make(map[string]bool, len(u.opts.LockTokens))
-	for _, t := range u.opts.LockTokens {
-		submitted[t] = true
-	}
-	scopes := []string{u.path}
-	if !exists {
-		scopes = append(scopes, path.Dir(u.path))
-	}
-	for _, p := range scopes {
-		held, err := u.s.heldLocks(tx, p, false)
-		if err != nil {
-			return err
-		}
-		if err := u.s.checkHeld(held, p, submitted); err != nil {
-			if errors.Is(err, ErrLocked) {
-				return &Error{Op: "write", Kind: KindPermission, Err: &lockedError{path: p}}
-			}
-			return err
-		}
-	}
-	return nil
+	return u.s.lockGate(tx, LockScope{Path: u.path}, parentScope(u.path))
 }
 
 // Size is the number of bytes written so far, counting held writes.

@@ -195,6 +195,9 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request) (string, int, er
 			return user, status, err
 		}
 	}
+	// Every change checks the locks again in its own transaction, so that
+	// a LOCK taken after the handler's check still stops it.
+	q.sess = sess.WithLocks(q.tokens())
 	status, err := fn(q)
 
 	// A user disabled or removed since the sign-in was remembered is

@@ -204,14 +204,10 @@ func (q *request) unlock() (int, error) {
 // such lock that the user holds. vfs decides, and records a refusal. It
 // returns the locks it found.
 //
-// A PUT with content does not use it: its upload checks the locks in
-// Create's and Commit's own transactions (vfs.CreateOptions.RespectLocks).
-//
-// TODO: for the other changes (DELETE, MOVE, COPY, MKCOL, PROPPATCH, an
-// empty PUT) the check and the change are two transactions, so a LOCK
-// that another client takes in the milliseconds between them does not
-// stop the change. Fix: the same option on Remove, Rename, Copy, Mkdir
-// and PatchProps.
+// The change itself checks the same locks again, in its own transaction
+// (the request's session is made with vfs's WithLocks), so that a LOCK
+// another client takes in between still stops it; this check is what
+// names the locked item in the 423 answer.
 func (q *request) checkLocks(scopes ...vfs.LockScope) ([]*vfs.Lock, error) {
 	locks, err := q.sess.CheckLocks(q.ctx, q.tokens(), scopes...)
 	var ve *vfs.Error

@@ -54,10 +54,8 @@ func (q *request) put() (int, error) {
 	// the file's state for the conditional headers; the commit checks
 	// the locks again, so that a lock taken meanwhile stops it.
 	opts := &vfs.CreateOptions{
-		Exclusive:    q.r.Header.Get("If-None-Match") == "*",
-		Unchanged:    q.r.Header.Get("If-Match") != "" && q.r.Header.Get("If-Match") != "*",
-		RespectLocks: true,
-		LockTokens:   q.tokens(),
+		Exclusive: q.r.Header.Get("If-None-Match") == "*",
+		Unchanged: q.r.Header.Get("If-Match") != "" && q.r.Header.Get("If-Match") != "*",
 	}
 	u, err := q.sess.Create(q.ctx, q.path, opts)
 	if err != nil {
@@ -143,7 +141,7 @@ func (q *request) putEmpty() (int, error) {
 		return http.StatusNoContent, nil // empty already
 	}
 
-	opts := &vfs.CreateOptions{RespectLocks: true, LockTokens: q.tokens()}
+	opts := &vfs.CreateOptions{}
 	if v := q.r.Header.Get("If-Match"); v != "" && v != "*" {
 		opts.IfVersion = fi.VersionID()
 	}
