@@ -53,17 +53,17 @@ type CreateOptions struct {
 // been streamed is refused with KindUnsupported, since streamed content
 // cannot be rewritten. An Upload is safe for concurrent use.
 type Upload struct {
-	s      *Session
-	path   string
-	opts   CreateOptions
+	s        *Session
+	path     string
+	opts     CreateOptions
 	base     *meta.Version // current version at Create, for Resume
 	sealed   []byte        // the base's content, if it is kept inline
 	existing *FileInfo     // the file as Create found it; nil if there was none
-	key    string
-	bctx   context.Context // for the blob writer, which outlives requests
-	w      blob.Writer     // nil while the content is small enough to keep inline
-	cancel context.CancelFunc
-	small  []byte // content so far, while w is nil
+	key      string
+	bctx     context.Context // for the blob writer, which outlives requests
+	w        blob.Writer     // nil while the content is small enough to keep inline
+	cancel   context.CancelFunc
+	small    []byte // content so far, while w is nil
 
 	mu        sync.Mutex
 	written   int64 // bytes streamed so far
