@@ -17,10 +17,23 @@ import (
 // constantly, to learn what a listing of the folder, which is recorded,
 // would show, or whether a name they are about to create is free.
 //
-// Where the user has an interrupted upload (see Upload.Suspend), their
-// stat, and only theirs, reports its size and time, for a resuming
-// client to continue from.
+// An interrupted upload (see Upload.Suspend) does not show: StatResumable
+// is the stat that reports it.
 func (s *Session) Stat(ctx context.Context, p string) (*FileInfo, error) {
+	return s.stat(ctx, p, false)
+}
+
+// StatResumable is Stat for a protocol whose clients resume an upload by
+// asking the size of what the server has, as SFTP's reput and resuming
+// clients do: where the user has an interrupted upload at p, it reports
+// that upload's size and time instead of the file's, to that user only.
+// Other protocols use Stat, so that what they report agrees with what
+// they serve.
+func (s *Session) StatResumable(ctx context.Context, p string) (*FileInfo, error) {
+	return s.stat(ctx, p, true)
+}
+
+func (s *Session) stat(ctx context.Context, p string, resumable bool) (*FileInfo, error) {
 	var fi *FileInfo
 	err := s.fs.view(ctx, func(tx meta.Tx) error {
 		if err := s.refresh(tx); err != nil {
@@ -42,7 +55,7 @@ func (s *Session) Stat(ctx context.Context, p string) (*FileInfo, error) {
 		if err != nil && (!errors.Is(err, ErrNotExist) || errors.Is(err, errInvisible)) {
 			return err
 		}
-		if t == nil || !t.node.IsDir {
+		if resumable && (t == nil || !t.node.IsDir) {
 			kept, kerr := s.suspendedIn(tx, parent, name, t)
 			if kerr != nil {
 				return kerr
@@ -219,7 +232,9 @@ type RenameOptions struct {
 func (s *Session) Rename(ctx context.Context, from, to string, opts RenameOptions) error {
 	ev := s.event("rename", from)
 	ev.Target = s.portalPath(to)
-	return s.do(ctx, ev, from, func(tx meta.Tx) error {
+	var dropped []string
+	err := s.do(ctx, ev, from, func(tx meta.Tx) error {
+		dropped = dropped[:0]
 		src, err := s.resolve(tx, from)
 		if err != nil {
 			return err
@@ -230,7 +245,7 @@ func (s *Session) Rename(ctx context.Context, from, to string, opts RenameOption
 		if err := s.lockGate(tx, treeScope(to), parentScope(to), treeScope(from), parentScope(from)); err != nil {
 			return err
 		}
-		parent, name, err := s.destination(tx, src, to, true, opts.Replace)
+		parent, name, err := s.destination(tx, src, to, true, opts.Replace, &dropped)
 		if err != nil || parent == nil {
 			return err
 		}
@@ -239,6 +254,10 @@ func (s *Session) Rename(ctx context.Context, from, to string, opts RenameOption
 		}
 		return tx.MoveNode(src.node.ID, parent.node.ID, name)
 	})
+	if err == nil {
+		s.fs.deleteBlobs(ctx, dropped)
+	}
+	return err
 }
 
 // destination checks and clears the way for moving (move set) or copying
@@ -250,7 +269,11 @@ func (s *Session) Rename(ctx context.Context, from, to string, opts RenameOption
 // crosses tenants, and an existing destination is replaced only when
 // asked, needs delete, and is deleted (its versions kept). A move replaces
 // only an item of its own kind, and a folder only when it is empty.
-func (s *Session) destination(tx meta.Tx, src *target, to string, move, replace bool) (*target, string, error) {
+//
+// Whatever the user had kept at the destination of an interrupted upload
+// is over: its blob key is added to dropped, for the caller to delete once
+// the change commits.
+func (s *Session) destination(tx meta.Tx, src *target, to string, move, replace bool, dropped *[]string) (*target, string, error) {
 	verb, need := "copied", policy.Read
 	if move {
 		verb, need = "moved", policy.Delete
@@ -272,6 +295,9 @@ func (s *Session) destination(tx meta.Tx, src *target, to string, move, replace 
 	}
 	if parent.node.TenantID != src.node.TenantID {
 		return nil, "", &Error{Op: verb, Kind: KindPermission, Err: fmt.Errorf("items cannot be %s between tenants", verb)}
+	}
+	if err := s.supersede(tx, parent.node.ID, name, dropped); err != nil {
+		return nil, "", err
 	}
 
 	dst, err := tx.Child(parent.node.ID, name)
@@ -336,7 +362,9 @@ func dropLocks(tx meta.Tx, pp string, now time.Time) error {
 // everything below it, so a recursive removal needs nothing more.
 func (s *Session) Remove(ctx context.Context, p string, recursive bool) error {
 	ev := s.event("remove", p)
-	return s.do(ctx, ev, p, func(tx meta.Tx) error {
+	var dropped []string
+	err := s.do(ctx, ev, p, func(tx meta.Tx) error {
+		dropped = dropped[:0]
 		t, err := s.resolve(tx, p)
 		if err != nil {
 			return err
@@ -364,8 +392,15 @@ func (s *Session) Remove(ctx context.Context, p string, recursive bool) error {
 		if err := dropLocks(tx, ev.Path, s.fs.now()); err != nil {
 			return err
 		}
+		if err := s.supersede(tx, t.node.ParentID, t.node.Name, &dropped); err != nil {
+			return err
+		}
 		return tx.DeleteNode(t.node.ID, s.fs.now())
 	})
+	if err == nil {
+		s.fs.deleteBlobs(ctx, dropped)
+	}
+	return err
 }
 
 // SetModTime sets the modification time clients see, as SFTP's setstat

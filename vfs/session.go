@@ -347,6 +347,16 @@ func (s *Session) event(op, p string) *audit.Event {
 	}
 }
 
+// RecordFailed records an operation on p that failed in the protocol
+// before it reached the vfs, such as an upload whose body broke off
+// before any of it was stored.
+func (s *Session) RecordFailed(ctx context.Context, op, p, reason string) {
+	ev := s.event(op, p)
+	ev.Path, ev.Outcome, ev.Reason = s.portalPath(p), audit.Failed, reason
+	s.fs.appendAudit(ctx, s.chain, ev)
+	s.fs.metrics.operation(s.info.Protocol, op, audit.Failed)
+}
+
 // do runs one operation: fn runs in a read-write transaction after the
 // session is refreshed, and ev, completed by fn, is appended in the same
 // transaction if fn succeeds. If fn fails, the transaction rolls back and

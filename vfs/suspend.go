@@ -22,17 +22,17 @@ import (
 // What cannot be kept is discarded as Abort discards it: content small
 // enough to be kept inline (sending it again costs less than keeping it),
 // writes beyond a gap, and an upload that would take the user past their
-// quota. Suspend is safe to call after Commit or Abort, when it does
-// nothing.
-func (u *Upload) Suspend(ctx context.Context) {
+// quota. Suspend returns how many bytes it kept: 0 when it discarded the
+// upload. It is safe to call after Commit or Abort, when it does nothing.
+func (u *Upload) Suspend(ctx context.Context) int64 {
 	u.mu.Lock()
 	defer u.mu.Unlock()
 	if u.done {
-		return
+		return 0
 	}
 	if u.w == nil || u.written == 0 || u.err != nil || u.s.fs.limits.SuspendedUploadAge <= 0 {
 		u.abortLocked()
-		return
+		return 0
 	}
 	u.done = true
 	defer u.cancel()
@@ -46,7 +46,7 @@ func (u *Upload) Suspend(ctx context.Context) {
 	ev.Bytes = u.written
 	if err := u.w.Commit(); err != nil {
 		s.finish(ctx, ev, u.path, fmt.Errorf("keep interrupted upload: commit blob: %w", err))
-		return
+		return 0
 	}
 
 	kept := &meta.SuspendedUpload{UserID: s.uid, BlobKey: u.key, Size: u.written, KeyID: s.fs.keyID, Created: s.fs.now()}
@@ -70,11 +70,12 @@ func (u *Upload) Suspend(ctx context.Context) {
 	})
 	if err != nil {
 		s.fs.deleteBlob(ctx, u.key)
-		return
+		return 0
 	}
 	if replaced != nil {
 		s.fs.deleteBlob(ctx, replaced.BlobKey)
 	}
+	return kept.Size
 }
 
 // checkKeptQuota refuses to keep an interrupted upload that, with the
@@ -169,6 +170,29 @@ func (fs *FS) CollectSuspended(ctx context.Context) (int, error) {
 			}
 			return removed, nil
 		}
+	}
+}
+
+// supersede ends the session user's interrupted upload to name in the
+// folder parent, if there is one, because a change put something else
+// there: the record goes in the change's transaction, and its blob key is
+// added to dropped for the caller to delete once that commits.
+func (s *Session) supersede(tx meta.Tx, parent int64, name string, dropped *[]string) error {
+	kept, err := tx.TakeSuspended(s.uid, parent, name)
+	if errors.Is(err, meta.ErrNotFound) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	*dropped = append(*dropped, kept.BlobKey)
+	return nil
+}
+
+// deleteBlobs deletes blobs that nothing refers to any more.
+func (fs *FS) deleteBlobs(ctx context.Context, keys []string) {
+	for _, k := range keys {
+		fs.deleteBlob(ctx, k)
 	}
 }
 

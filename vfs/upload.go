@@ -59,6 +59,7 @@ type Upload struct {
 	base     *meta.Version // current version at Create, for Resume
 	sealed   []byte        // the base's content, if it is kept inline
 	existing *FileInfo     // the file as Create found it; nil if there was none
+	fromKept bool          // base is the user's interrupted upload, not a version
 	key      string
 	bctx     context.Context // for the blob writer, which outlives requests
 	w        blob.Writer     // nil while the content is small enough to keep inline
@@ -102,6 +103,7 @@ func (s *Session) Create(ctx context.Context, p string, opts *CreateOptions) (*U
 			if u.base, err = s.resumeBase(tx, parent.node.ID, name); err != nil {
 				return err
 			}
+			u.fromKept = u.base != nil
 		}
 		n, err := tx.Child(parent.node.ID, name)
 		if errors.Is(err, meta.ErrNotFound) {
@@ -176,16 +178,27 @@ func (u *Upload) startBlob() error {
 	return nil
 }
 
+// setQuota finds how many bytes the upload may take: what the user's
+// quota leaves after their stored bytes and their interrupted uploads
+// (other than the one this upload continues, which it replaces).
 func (u *Upload) setQuota(tx meta.Tx) error {
 	usr, err := tx.User(u.s.uid)
 	if err != nil {
 		return err
 	}
-	if usr.QuotaBytes > 0 {
-		u.quotaLeft = max(usr.QuotaBytes-usr.UsedBytes, 0)
-		if u.quotaLeft == 0 {
-			return ErrQuota
-		}
+	if usr.QuotaBytes <= 0 {
+		return nil
+	}
+	kept, err := tx.SuspendedBytes(u.s.uid)
+	if err != nil {
+		return err
+	}
+	if u.fromKept {
+		kept -= u.base.Size
+	}
+	u.quotaLeft = max(usr.QuotaBytes-usr.UsedBytes-kept, 0)
+	if u.quotaLeft == 0 {
+		return ErrQuota
 	}
 	return nil
 }
@@ -420,13 +433,13 @@ func (u *Upload) Commit(ctx context.Context) (*FileInfo, error) {
 		if err != nil {
 			return err
 		}
-		if err := u.checkQuota(tx, v.Size); err != nil {
-			return err
-		}
 		// This user's interrupted upload to the file, continued by this
 		// one or not, is over once a whole one commits.
 		superseded, err = tx.TakeSuspended(s.uid, n.ParentID, n.Name)
 		if err != nil && !errors.Is(err, meta.ErrNotFound) {
+			return err
+		}
+		if err := u.checkQuota(tx, v.Size); err != nil {
 			return err
 		}
 		now := s.fs.now()
@@ -529,13 +542,22 @@ func (u *Upload) node(tx meta.Tx) (*meta.Node, *target, error) {
 	return n, t, nil
 }
 
+// checkQuota refuses a version of size bytes that, with the user's stored
+// bytes and their interrupted uploads, would exceed their quota.
 func (u *Upload) checkQuota(tx meta.Tx, size int64) error {
 	usr, err := tx.User(u.s.uid)
 	if err != nil {
 		return err
 	}
-	if usr.QuotaBytes > 0 && usr.UsedBytes+size > usr.QuotaBytes {
-		return &Error{Op: "write", Kind: KindQuota, Err: invalidf("quota of %d bytes exceeded", usr.QuotaBytes)}
+	if usr.QuotaBytes <= 0 {
+		return nil
+	}
+	kept, err := tx.SuspendedBytes(u.s.uid)
+	if err != nil {
+		return err
+	}
+	if usr.UsedBytes+kept+size > usr.QuotaBytes {
+		return &Error{Op: "write", Kind: KindQuota, Err: invalidf("quota of %d bytes exceeded (%d stored, %d kept of interrupted uploads)", usr.QuotaBytes, usr.UsedBytes, kept)}
 	}
 	return nil
 }

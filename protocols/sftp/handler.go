@@ -109,7 +109,7 @@ func (h *handler) OpenFile(r *sftp.Request) (sftp.WriterAtReaderAt, error) {
 	opts := vfs.CreateOptions{Exclusive: flags.Excl}
 
 	if !flags.Trunc && !flags.Excl {
-		fi, err := h.s.Stat(ctx, p)
+		fi, err := h.s.StatResumable(ctx, p)
 		switch {
 		case vfs.KindOf(err) == vfs.KindNotExist && flags.Creat:
 		case err != nil:
@@ -276,7 +276,8 @@ func (h *handler) Filelist(r *sftp.Request) (sftp.ListerAt, error) {
 		}
 		return l, nil
 	case "Stat":
-		fi, err := h.s.Stat(ctx, p)
+		// The size of an interrupted upload, for reput to resume from.
+		fi, err := h.s.StatResumable(ctx, p)
 		if err != nil {
 			return nil, status(err)
 		}

@@ -108,8 +108,12 @@ func (w *writer) Close() error {
 
 	if w.lost != nil {
 		if w.up != nil {
-			w.h.c.log.Info("upload interrupted", "path", w.path, "bytes", w.up.Size(), "err", w.lost)
-			w.up.Suspend(w.ctx)
+			received := w.up.Size()
+			if kept := w.up.Suspend(w.ctx); kept > 0 {
+				w.h.c.log.Info("upload interrupted; kept for resuming", "path", w.path, "bytes", received, "kept", kept, "err", w.lost)
+			} else {
+				w.h.c.log.Info("upload interrupted; discarded", "path", w.path, "bytes", received, "err", w.lost)
+			}
 		}
 		return nil
 	}

@@ -96,7 +96,7 @@ func TestResume(t *testing.T) {
 			t.Run(k.name, func(t *testing.T) {
 				name := "killed-" + k.name
 				interrupt(t, name, k.sig)
-				fi, err := s.Stat(ctx, "/"+name)
+				fi, err := s.StatResumable(ctx, "/"+name)
 				if err != nil {
 					t.Fatalf("stat after kill: %v, want the bytes kept for resuming", err)
 				}

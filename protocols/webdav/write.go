@@ -2,6 +2,7 @@ package webdav
 
 import (
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"time"
@@ -29,7 +30,7 @@ func (q *request) put() (int, error) {
 	case MacOSRefuse:
 		return http.StatusForbidden, statusErrorf(http.StatusForbidden, "macOS metadata files are not stored here")
 	}
-	if q.dir {
+	if q.dir || q.path == "/" {
 		return http.StatusMethodNotAllowed, statusErrorf(http.StatusMethodNotAllowed, "a URL that ends in a slash names a folder, which has no content to put")
 	}
 	if err := q.checkIf(); err != nil {
@@ -40,11 +41,11 @@ func (q *request) put() (int, error) {
 	buf := make([]byte, putBuffer)
 	n, rerr := fill(q.r.Body, buf)
 	switch {
-	case rerr == io.EOF && q.r.ContentLength > int64(n):
+	case rerr == io.EOF && q.r.ContentLength > int64(n), rerr != nil && rerr != io.EOF:
 		// A body that ended before its declared length was cut short,
-		// whatever the transport said.
-		return http.StatusBadRequest, errClientGone
-	case rerr != nil && rerr != io.EOF:
+		// whatever the transport said. No upload has started to record
+		// it, so the request is recorded here.
+		q.sess.RecordFailed(q.ctx, "write", q.path, fmt.Sprintf("the request body broke off after %d bytes; nothing stored", n))
 		return http.StatusBadRequest, errClientGone
 	case rerr == io.EOF && n == 0:
 		return q.putEmpty()

@@ -63,18 +63,21 @@ func testSuspended(t *testing.T, env *Env) {
 		if _, err := u.WriteAt(data[cut+100:cut+200], cut+100); err != nil {
 			t.Fatal(err)
 		}
-		u.Suspend(ctx)
+		if kept := u.Suspend(ctx); kept != cut {
+			t.Errorf("Suspend kept %d bytes, want %d", kept, cut)
+		}
 	}
 
 	interrupt("/new.bin")
-	fi, err := s.Stat(ctx, "/new.bin")
+	fi, err := s.StatResumable(ctx, "/new.bin")
 	if err != nil {
-		t.Fatalf("owner's stat of an interrupted new file: %v", err)
+		t.Fatalf("owner's resumable stat of an interrupted new file: %v", err)
 	}
 	if fi.Size() != cut {
-		t.Errorf("owner's stat reports %d bytes, want the %d received in order", fi.Size(), cut)
+		t.Errorf("owner's resumable stat reports %d bytes, want the %d received in order", fi.Size(), cut)
 	}
-	wantKind(t, "another user's stat of an interrupted new file", errOf(ps.Stat(ctx, "/new.bin")), vfs.KindNotExist)
+	wantKind(t, "owner's plain stat of an interrupted new file", errOf(s.Stat(ctx, "/new.bin")), vfs.KindNotExist)
+	wantKind(t, "another user's resumable stat of an interrupted new file", errOf(ps.StatResumable(ctx, "/new.bin")), vfs.KindNotExist)
 	wantKind(t, "open of an interrupted new file", errOf(s.Open(ctx, "/new.bin")), vfs.KindNotExist)
 	list, _, err := s.List(ctx, "/", vfs.ListOptions{})
 	if err != nil {
@@ -120,7 +123,7 @@ func testSuspended(t *testing.T, env *Env) {
 	if vs, err := s.Versions(ctx, "/new.bin"); err != nil || len(vs) != 1 {
 		t.Errorf("after resume: %d versions, %v; want 1, the whole file", len(vs), err)
 	}
-	if fi, err := s.Stat(ctx, "/new.bin"); err != nil || fi.Size() != int64(len(data)) {
+	if fi, err := s.StatResumable(ctx, "/new.bin"); err != nil || fi.Size() != int64(len(data)) {
 		t.Errorf("stat after the resumed commit: %v, %v; want %d bytes", fi, err, len(data))
 	}
 
@@ -128,18 +131,43 @@ func testSuspended(t *testing.T, env *Env) {
 	// current version; a whole upload supersedes what was kept.
 	put(t, s, "/old.bin", []byte("the current version"))
 	interrupt("/old.bin")
-	if fi, err := s.Stat(ctx, "/old.bin"); err != nil || fi.Size() != cut {
-		t.Errorf("owner's stat of an interrupted overwrite: %v, %v; want %d bytes", fi, err, cut)
+	if fi, err := s.StatResumable(ctx, "/old.bin"); err != nil || fi.Size() != cut {
+		t.Errorf("owner's resumable stat of an interrupted overwrite: %v, %v; want %d bytes", fi, err, cut)
 	}
-	if fi, err := ps.Stat(ctx, "/old.bin"); err != nil || fi.Size() != int64(len("the current version")) {
+	if fi, err := s.Stat(ctx, "/old.bin"); err != nil || fi.Size() != int64(len("the current version")) {
+		t.Errorf("owner's plain stat of an interrupted overwrite: %v, %v; want the current version", fi, err)
+	}
+	if fi, err := ps.StatResumable(ctx, "/old.bin"); err != nil || fi.Size() != int64(len("the current version")) {
 		t.Errorf("peer's stat of an interrupted overwrite: %v, %v; want the current version", fi, err)
 	}
 	if got := string(get(t, ps, "/old.bin")); got != "the current version" {
 		t.Errorf("peer reads %q during an interrupted overwrite", got)
 	}
 	put(t, s, "/old.bin", []byte("whole"))
-	if fi, err := s.Stat(ctx, "/old.bin"); err != nil || fi.Size() != 5 {
+	if fi, err := s.StatResumable(ctx, "/old.bin"); err != nil || fi.Size() != 5 {
 		t.Errorf("owner's stat after a whole upload superseded the kept one: %v, %v; want 5 bytes", fi, err)
+	}
+
+	// A rename onto the name, or a removal of the file, ends what was
+	// kept there too.
+	blobs := blobCount(t, env)
+	interrupt("/renamed.bin")
+	put(t, s, "/small.txt", []byte("abc"))
+	if err := s.Rename(ctx, "/small.txt", "/renamed.bin", vfs.RenameOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if fi, err := s.StatResumable(ctx, "/renamed.bin"); err != nil || fi.Size() != 3 {
+		t.Errorf("stat after a rename onto an interrupted upload's name: %v, %v; want the 3-byte file", fi, err)
+	}
+	interrupt("/removed.bin")
+	put(t, s, "/removed.bin", []byte("x"))
+	interrupt("/removed.bin")
+	if err := s.Remove(ctx, "/removed.bin", false); err != nil {
+		t.Fatal(err)
+	}
+	wantKind(t, "stat after removing a file with an interrupted upload", errOf(s.StatResumable(ctx, "/removed.bin")), vfs.KindNotExist)
+	if n := blobCount(t, env); n != blobs {
+		t.Errorf("blobs after rename and removal: %d, want %d: kept uploads' blobs left behind", n, blobs)
 	}
 
 	// Kept uploads expire, with their blobs.
@@ -155,7 +183,7 @@ func testSuspended(t *testing.T, env *Env) {
 	if n, err := fs.CollectSuspended(ctx); err != nil || n < 1 {
 		t.Errorf("CollectSuspended after a day: %d, %v; want at least 1", n, err)
 	}
-	wantKind(t, "stat of an expired interrupted upload", errOf(s.Stat(ctx, "/expires.bin")), vfs.KindNotExist)
+	wantKind(t, "stat of an expired interrupted upload", errOf(s.StatResumable(ctx, "/expires.bin")), vfs.KindNotExist)
 	if n := blobCount(t, env); n != before {
 		t.Errorf("blobs after expiry: %d, want %d", n, before)
 	}
@@ -166,20 +194,52 @@ func testSuspended(t *testing.T, env *Env) {
 		t.Fatal(err)
 	}
 	qs := session(small)
-	for _, name := range []string{"/a", "/b"} {
-		u, err := qs.Create(ctx, name, nil)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if _, err := u.Write(data[:cut]); err != nil {
-			t.Fatal(err)
-		}
-		u.Suspend(ctx)
+	u, err = qs.Create(ctx, "/a", nil)
+	if err != nil {
+		t.Fatal(err)
 	}
-	if _, err := qs.Stat(ctx, "/a"); err != nil {
-		t.Errorf("first interrupted upload within quota not kept: %v", err)
+	if _, err := u.Write(data[:cut]); err != nil {
+		t.Fatal(err)
 	}
-	wantKind(t, "stat of an interrupted upload beyond quota", errOf(qs.Stat(ctx, "/b")), vfs.KindNotExist)
+	u.Suspend(ctx)
+	if _, err := qs.StatResumable(ctx, "/a"); err != nil {
+		t.Errorf("an interrupted upload within quota not kept: %v", err)
+	}
+
+	// What is kept counts against the quota of later uploads...
+	u, err = qs.Create(ctx, "/c", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = u.Write(data[:cut])
+	wantKind(t, "an upload that fits the quota only without the kept one", err, vfs.KindQuota)
+	u.Abort()
+
+	// ...and one that no longer fits when its connection drops is not kept.
+	u, err = qs.Create(ctx, "/b", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := u.Write(data[:700000]); err != nil {
+		t.Fatal(err)
+	}
+	put(t, qs, "/meanwhile", data[:500000])
+	if kept := u.Suspend(ctx); kept != 0 {
+		t.Errorf("Suspend past the quota kept %d bytes, want none", kept)
+	}
+	wantKind(t, "stat of an interrupted upload beyond quota", errOf(qs.StatResumable(ctx, "/b")), vfs.KindNotExist)
+
+	// The upload that continues the kept one is not counted twice.
+	u, err = qs.Create(ctx, "/a", &vfs.CreateOptions{Resume: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := u.WriteAt(data[cut:cut+100000], cut); err != nil {
+		t.Fatalf("resuming the kept upload within the quota: %v", err)
+	}
+	if _, err := u.Commit(ctx); err != nil {
+		t.Fatalf("commit of the resumed upload: %v", err)
+	}
 }
 
 // auditOf returns the audit records of one user.
