@@ -59,6 +59,10 @@ func (s *Session) lockGate(tx meta.Tx, scopes ...LockScope) error {
 	if s.locks == nil {
 		return nil
 	}
+	// Most changes happen where nobody holds a lock at all.
+	if any, err := tx.AnyLocks(); err != nil || !any {
+		return err
+	}
 	for _, sc := range scopes {
 		held, err := s.heldLocks(tx, sc.Path, sc.Below)
 		if err != nil {

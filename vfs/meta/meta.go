@@ -273,6 +273,9 @@ type WebDAVTx interface {
 	RefreshLock(token string, expires time.Time, timeout time.Duration) error
 	RemoveLock(token string) error
 	RemoveExpiredLocks(now time.Time) (int, error)
+	// AnyLocks reports whether any lock, expired or not, is stored: a
+	// cheap first question before the checks that LocksAt answers.
+	AnyLocks() (bool, error)
 
 	Props(nodeID int64) ([]Prop, error)
 	// SetProp stores a property, replacing one of the same name.

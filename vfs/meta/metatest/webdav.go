@@ -20,6 +20,16 @@ func sameLock(got, want *meta.Lock) bool {
 
 func (su suite) testLocks(t *testing.T) {
 	s := su.open(t)
+	anyLocks := func(want bool) {
+		t.Helper()
+		view(t, s, func(tx meta.Tx) error {
+			if got, err := tx.AnyLocks(); err != nil || got != want {
+				t.Errorf("AnyLocks: got %v, %v; want %v", got, err, want)
+			}
+			return nil
+		})
+	}
+	anyLocks(false)
 	l := &meta.Lock{Token: "opaquelocktoken:1", Path: "/a/b", UserID: 9, Deep: true, Shared: true,
 		Owner: "<D:href>mailto:ann@example.com</D:href>", Timeout: time.Hour, Expires: t0.Add(time.Hour)}
 	forever := &meta.Lock{Token: "opaquelocktoken:2", Path: "/c", Timeout: -1}
@@ -63,6 +73,7 @@ func (su suite) testLocks(t *testing.T) {
 		wantErr(t, "LockByToken of a lock that never expires", err, nil)
 		return nil
 	})
+	anyLocks(true)
 
 	tests := []struct {
 		name string

@@ -105,6 +105,11 @@ func (t *tx) RemoveExpiredLocks(now time.Time) (int, error) {
 	return int(n), err
 }
 
+// AnyLocks reports whether the locks table has any row.
+func (t *tx) AnyLocks() (bool, error) {
+	return t.exists(`SELECT EXISTS (SELECT 1 FROM locks)`)
+}
+
 // Props lists a node's dead properties in order of space and name.
 func (t *tx) Props(nodeID int64) ([]meta.Prop, error) {
 	return collect(t, func(sc scanner) (meta.Prop, error) {
