@@ -13,11 +13,12 @@ import (
 
 // Suspend ends an upload whose connection dropped, keeping what it had
 // received front to back so that its user can continue it instead of
-// starting over: a stat of the path by that user reports the bytes kept,
-// and a Create with Resume by that user continues after them (SFTP's
-// reput). Nobody else sees it, no listing shows it, and it is no version
-// of anything until the continued upload commits. It is kept for
-// Limits.SuspendedUploadAge.
+// starting over: that user's StatResumable of the path reports the bytes
+// kept, and a Create with Resume by that user continues after them
+// (SFTP's reput). Nobody else sees it, neither Stat nor a listing shows
+// it, and it is no version of anything until the continued upload
+// commits. It is kept for Limits.SuspendedUploadAge, and ends sooner when
+// the user writes, renames, copies or removes something at its name.
 //
 // What cannot be kept is discarded as Abort discards it: content small
 // enough to be kept inline (sending it again costs less than keeping it),
