@@ -34,7 +34,7 @@ func (s *Session) Copy(ctx context.Context, from, to string, opts CopyOptions) e
 		if err != nil {
 			return err
 		}
-		if err := s.lockGate(tx, treeScope(to), parentScope(to)); err != nil {
+		if err := s.obeyLocks(tx, treeScope(to), parentScope(to)); err != nil {
 			return err
 		}
 		parent, name, err := s.destination(tx, src, to, false, opts.Replace, &dropped)

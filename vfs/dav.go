@@ -52,10 +52,10 @@ func (s *Session) WithLocks(tokens []string) *Session {
 	return w
 }
 
-// lockGate refuses a change that touches scopes when a lock covers one
+// obeyLocks refuses a change that touches scopes when a lock covers one
 // of them and the session lacks its token. It checks nothing for a
 // session that does not obey locks.
-func (s *Session) lockGate(tx meta.Tx, scopes ...LockScope) error {
+func (s *Session) obeyLocks(tx meta.Tx, scopes ...LockScope) error {
 	if s.locks == nil {
 		return nil
 	}
@@ -94,18 +94,25 @@ func treeScope(p string) LockScope   { return LockScope{Path: p, Below: true} }
 func (s *Session) CreateEmpty(ctx context.Context, p string) (*FileInfo, error) {
 	ev := s.event("create", p)
 	var fi *FileInfo
+	var dropped []string
 	err := s.do(ctx, ev, p, func(tx meta.Tx) error {
-		n, t, err := s.createEmpty(tx, p)
+		dropped = dropped[:0]
+		n, t, err := s.createEmpty(tx, p, &dropped)
 		if err != nil {
 			return err
 		}
 		fi = newFileInfo(n, t.path, s.allowed(t))
 		return nil
 	})
+	if err == nil {
+		s.fs.deleteBlobs(ctx, dropped)
+	}
 	return fi, err
 }
 
-func (s *Session) createEmpty(tx meta.Tx, p string) (*meta.Node, *target, error) {
+// createEmpty makes the empty file; an interrupted upload the user kept
+// at its name is over (its blob key added to dropped).
+func (s *Session) createEmpty(tx meta.Tx, p string, dropped *[]string) (*meta.Node, *target, error) {
 	parent, name, err := s.resolveParent(tx, p)
 	if err != nil {
 		return nil, nil, err
@@ -118,7 +125,10 @@ func (s *Session) createEmpty(tx meta.Tx, p string) (*meta.Node, *target, error)
 	if !s.allowed(parent).Has(policy.Write) {
 		return nil, nil, deny("write")
 	}
-	if err := s.lockGate(tx, LockScope{Path: p}, parentScope(p)); err != nil {
+	if err := s.obeyLocks(tx, LockScope{Path: p}, parentScope(p)); err != nil {
+		return nil, nil, err
+	}
+	if err := s.supersede(tx, parent.node.ID, name, dropped); err != nil {
 		return nil, nil, err
 	}
 	now := s.fs.now()
@@ -193,8 +203,9 @@ func (s *Session) Lock(ctx context.Context, p string, opts LockOptions) (*Lock, 
 	ev := s.event("lock", p)
 	var out *Lock
 	created := false
+	var dropped []string
 	err := s.do(ctx, ev, p, func(tx meta.Tx) error {
-		ev.Op, created = "lock", false
+		ev.Op, created, dropped = "lock", false, dropped[:0]
 		switch {
 		case opts.Token == "" || len(opts.Token) > 256 || !utf8.ValidString(opts.Token):
 			return invalidf("a lock needs a token of at most 256 bytes")
@@ -218,7 +229,7 @@ func (s *Session) Lock(ctx context.Context, p string, opts LockOptions) (*Lock, 
 		case errors.Is(err, ErrNotExist):
 			// A name taken by an item the user may not see is refused
 			// by createEmpty as a name they may not write.
-			if _, t, err = s.createEmpty(tx, p); err != nil {
+			if _, t, err = s.createEmpty(tx, p, &dropped); err != nil {
 				return err
 			}
 			ev.Op, created = "lock.create", true
@@ -262,6 +273,7 @@ func (s *Session) Lock(ctx context.Context, p string, opts LockOptions) (*Lock, 
 	if err != nil {
 		return nil, false, err
 	}
+	s.fs.deleteBlobs(ctx, dropped)
 	return out, created, nil
 }
 
@@ -703,7 +715,7 @@ func (s *Session) PatchProps(ctx context.Context, p string, patches []PropPatch)
 		if !s.allowed(t).Has(policy.Write) {
 			return deny("write")
 		}
-		if err := s.lockGate(tx, LockScope{Path: p}); err != nil {
+		if err := s.obeyLocks(tx, LockScope{Path: p}); err != nil {
 			return err
 		}
 		before, err := tx.Props(t.node.ID)

@@ -178,7 +178,9 @@ func (s *Session) leads(t *target) bool {
 // Mkdir makes the folder p. Its parent must exist.
 func (s *Session) Mkdir(ctx context.Context, p string) error {
 	ev := s.event("mkdir", p)
-	return s.do(ctx, ev, p, func(tx meta.Tx) error {
+	var dropped []string
+	err := s.do(ctx, ev, p, func(tx meta.Tx) error {
+		dropped = dropped[:0]
 		parent, name, err := s.resolveParent(tx, p)
 		if err != nil {
 			return err
@@ -191,7 +193,10 @@ func (s *Session) Mkdir(ctx context.Context, p string) error {
 		if !s.allowed(parent).Has(policy.Write) {
 			return deny("write")
 		}
-		if err := s.lockGate(tx, parentScope(p)); err != nil {
+		if err := s.obeyLocks(tx, parentScope(p)); err != nil {
+			return err
+		}
+		if err := s.supersede(tx, parent.node.ID, name, &dropped); err != nil {
 			return err
 		}
 		now := s.fs.now()
@@ -199,6 +204,10 @@ func (s *Session) Mkdir(ctx context.Context, p string) error {
 			IsDir: true, ModTime: now, Created: now}
 		return tx.CreateNode(n)
 	})
+	if err == nil {
+		s.fs.deleteBlobs(ctx, dropped)
+	}
+	return err
 }
 
 // existsOrHidden answers an attempt to create name in parent when the
@@ -242,7 +251,7 @@ func (s *Session) Rename(ctx context.Context, from, to string, opts RenameOption
 		if s.isHome(src) {
 			return &Error{Op: "rename", Kind: KindPermission, Err: errors.New("the root folder cannot be moved")}
 		}
-		if err := s.lockGate(tx, treeScope(to), parentScope(to), treeScope(from), parentScope(from)); err != nil {
+		if err := s.obeyLocks(tx, treeScope(to), parentScope(to), treeScope(from), parentScope(from)); err != nil {
 			return err
 		}
 		parent, name, err := s.destination(tx, src, to, true, opts.Replace, &dropped)
@@ -366,6 +375,9 @@ func (s *Session) Remove(ctx context.Context, p string, recursive bool) error {
 	err := s.do(ctx, ev, p, func(tx meta.Tx) error {
 		dropped = dropped[:0]
 		t, err := s.resolve(tx, p)
+		if errors.Is(err, ErrNotExist) && !errors.Is(err, errInvisible) {
+			return s.discardKept(tx, p, ev, &dropped, err)
+		}
 		if err != nil {
 			return err
 		}
@@ -375,7 +387,7 @@ func (s *Session) Remove(ctx context.Context, p string, recursive bool) error {
 		if !s.allowed(t).Has(policy.Delete) {
 			return deny("delete")
 		}
-		if err := s.lockGate(tx, treeScope(p), parentScope(p)); err != nil {
+		if err := s.obeyLocks(tx, treeScope(p), parentScope(p)); err != nil {
 			return err
 		}
 		if t.node.IsDir && !recursive {

@@ -50,7 +50,8 @@ func (u *Upload) Suspend(ctx context.Context) int64 {
 		return 0
 	}
 
-	kept := &meta.SuspendedUpload{UserID: s.uid, BlobKey: u.key, Size: u.written, KeyID: s.fs.keyID, Created: s.fs.now()}
+	kept := &meta.SuspendedUpload{UserID: s.uid, BlobKey: u.key, Size: u.written, KeyID: s.fs.keyID,
+		BaseVersion: u.baseVersion, Created: s.fs.now()}
 	var replaced *meta.SuspendedUpload
 	ev.Outcome = audit.Failed
 	ev.Reason = fmt.Sprintf("connection lost during upload; %d bytes kept for %s for the user to resume", u.written, s.fs.limits.SuspendedUploadAge)
@@ -100,14 +101,31 @@ func (u *Upload) checkKeptQuota(tx meta.Tx) error {
 	return nil
 }
 
-// resumeBase returns, as a version to continue, the session user's
-// suspended upload to name in parent, or nil if there is none.
-func (s *Session) resumeBase(tx meta.Tx, parent int64, name string) (*meta.Version, error) {
+// keptAt returns the session user's suspended upload to name in parent,
+// or nil if there is none or it is stale: the file's current version
+// (current; 0 for none) is no longer the one the upload began over, so
+// someone wrote the file since, and continuing the upload would undo
+// their version.
+func (s *Session) keptAt(tx meta.Tx, parent int64, name string, current int64) (*meta.SuspendedUpload, error) {
 	kept, err := tx.Suspended(s.uid, parent, name)
 	if errors.Is(err, meta.ErrNotFound) {
 		return nil, nil
 	}
 	if err != nil {
+		return nil, err
+	}
+	if kept.BaseVersion != current {
+		return nil, nil
+	}
+	return kept, nil
+}
+
+// resumeBase returns, as a version to continue, the session user's
+// suspended upload to name in parent, or nil if there is none (see
+// keptAt).
+func (s *Session) resumeBase(tx meta.Tx, parent int64, name string, current int64) (*meta.Version, error) {
+	kept, err := s.keptAt(tx, parent, name, current)
+	if kept == nil || err != nil {
 		return nil, err
 	}
 	return &meta.Version{BlobKey: kept.BlobKey, Size: kept.Size, KeyID: kept.KeyID}, nil
@@ -118,11 +136,12 @@ func (s *Session) resumeBase(tx meta.Tx, parent int64, name string) (*meta.Versi
 // that a resuming client continues from it. t is the file there, nil if
 // there is none. It returns nil when there is no suspended upload.
 func (s *Session) suspendedIn(tx meta.Tx, parent *target, name string, t *target) (*FileInfo, error) {
-	kept, err := tx.Suspended(s.uid, parent.node.ID, name)
-	if errors.Is(err, meta.ErrNotFound) {
-		return nil, nil
+	var current int64
+	if t != nil {
+		current = t.node.VersionID
 	}
-	if err != nil {
+	kept, err := s.keptAt(tx, parent.node.ID, name, current)
+	if kept == nil || err != nil {
 		return nil, err
 	}
 	var fi *FileInfo
@@ -137,14 +156,15 @@ func (s *Session) suspendedIn(tx meta.Tx, parent *target, name string, t *target
 }
 
 // CollectSuspended deletes suspended uploads kept longer than
-// Limits.SuspendedUploadAge, with their blobs, and returns how many.
+// Limits.SuspendedUploadAge, and those in folders since removed, with
+// their blobs, and returns how many.
 func (fs *FS) CollectSuspended(ctx context.Context) (int, error) {
 	cutoff := fs.now().Add(-fs.limits.SuspendedUploadAge)
 	removed := 0
 	for {
 		var batch []*meta.SuspendedUpload
 		err := fs.update(ctx, func(tx meta.Tx) error {
-			old, err := tx.SuspendedBefore(cutoff, 100)
+			old, err := tx.SuspendedOver(cutoff, 100)
 			if err != nil {
 				return err
 			}
@@ -187,6 +207,26 @@ func (s *Session) supersede(tx meta.Tx, parent int64, name string, dropped *[]st
 		return err
 	}
 	*dropped = append(*dropped, kept.BlobKey)
+	return nil
+}
+
+// discardKept removes the user's interrupted upload at p, where no file
+// is, for Remove: SFTP's stat shows it, so rm must be able to end it. It
+// returns notFound when there is none either.
+func (s *Session) discardKept(tx meta.Tx, p string, ev *audit.Event, dropped *[]string, notFound error) error {
+	parent, name, err := s.resolveParent(tx, p)
+	if err != nil {
+		return notFound
+	}
+	kept, err := tx.TakeSuspended(s.uid, parent.node.ID, name)
+	if errors.Is(err, meta.ErrNotFound) {
+		return notFound
+	}
+	if err != nil {
+		return err
+	}
+	*dropped = append(*dropped, kept.BlobKey)
+	ev.Bytes, ev.Reason = kept.Size, "discarded an interrupted upload kept for resuming"
 	return nil
 }
 

@@ -60,6 +60,9 @@ type Upload struct {
 	sealed   []byte        // the base's content, if it is kept inline
 	existing *FileInfo     // the file as Create found it; nil if there was none
 	fromKept bool          // base is the user's interrupted upload, not a version
+	// baseVersion is the file's current version at Create (0 for none),
+	// recorded with the upload if it is suspended.
+	baseVersion int64
 	key      string
 	bctx     context.Context // for the blob writer, which outlives requests
 	w        blob.Writer     // nil while the content is small enough to keep inline
@@ -97,16 +100,23 @@ func (s *Session) Create(ctx context.Context, p string, opts *CreateOptions) (*U
 		if err != nil {
 			return err
 		}
+		n, err := tx.Child(parent.node.ID, name)
+		if err != nil && !errors.Is(err, meta.ErrNotFound) {
+			return err
+		}
+		if n != nil && !n.IsDir {
+			u.baseVersion = n.VersionID
+		}
 		if opts.Resume {
 			// An upload of this user's that a dropped connection cut
-			// off is what a resuming client continues.
-			if u.base, err = s.resumeBase(tx, parent.node.ID, name); err != nil {
+			// off is what a resuming client continues, unless the file
+			// changed since.
+			if u.base, err = s.resumeBase(tx, parent.node.ID, name, u.baseVersion); err != nil {
 				return err
 			}
 			u.fromKept = u.base != nil
 		}
-		n, err := tx.Child(parent.node.ID, name)
-		if errors.Is(err, meta.ErrNotFound) {
+		if n == nil {
 			if !s.allowed(parent).Has(policy.Write) {
 				return deny("write")
 			}
@@ -114,9 +124,6 @@ func (s *Session) Create(ctx context.Context, p string, opts *CreateOptions) (*U
 				return err
 			}
 			return u.setQuota(tx)
-		}
-		if err != nil {
-			return err
 		}
 		t := &target{node: n, chain: append(append([]int64(nil), parent.chain...), n.ID), path: joinChild(parent.path, name)}
 		switch {
@@ -373,9 +380,9 @@ func (u *Upload) Existing() *FileInfo { return u.existing }
 // and for a new file its folder's.
 func (u *Upload) checkLocks(tx meta.Tx, exists bool) error {
 	if exists {
-		return u.s.lockGate(tx, LockScope{Path: u.path})
+		return u.s.obeyLocks(tx, LockScope{Path: u.path})
 	}
-	return u.s.lockGate(tx, LockScope{Path: u.path}, parentScope(u.path))
+	return u.s.obeyLocks(tx, LockScope{Path: u.path}, parentScope(u.path))
 }
 
 // Size is the number of bytes written so far, counting held writes.

@@ -124,7 +124,11 @@ type SuspendedUpload struct {
 	BlobKey  string
 	Size     int64
 	KeyID    string
-	Created  time.Time
+	// BaseVersion is the file's current version when the upload began
+	// (0 for no file, or one with no version). Once the file has another,
+	// written by someone else meanwhile, the kept upload is stale.
+	BaseVersion int64
+	Created     time.Time
 }
 
 // Store is a metadata database. It is safe for concurrent use.
@@ -295,9 +299,10 @@ type UploadTx interface {
 	// returns it, or ErrNotFound if there is none. Its blob is then the
 	// caller's to delete.
 	TakeSuspended(userID, parent int64, name string) (*SuspendedUpload, error)
-	// SuspendedBefore lists up to limit suspended uploads kept before t,
-	// oldest first.
-	SuspendedBefore(t time.Time, limit int) ([]*SuspendedUpload, error)
-	// SuspendedBytes sums the sizes of a user's suspended uploads.
+	// SuspendedOver lists up to limit suspended uploads that are over:
+	// kept before t, or in a folder since removed.
+	SuspendedOver(t time.Time, limit int) ([]*SuspendedUpload, error)
+	// SuspendedBytes sums the sizes of a user's suspended uploads in
+	// folders that still exist.
 	SuspendedBytes(userID int64) (int64, error)
 }

@@ -43,6 +43,7 @@ func Run(t *testing.T, env *Env) {
 		{"AbortAndOrphans", testAbortAndOrphans},
 		{"OutOfOrderAndResume", testOutOfOrderAndResume},
 		{"SuspendedUploads", testSuspended},
+		{"SuspendedUploadsEnd", testSuspendedEnds},
 		{"ReadFrom", testReadFrom},
 		{"Ranges", testRanges},
 		{"Quota", testQuota},

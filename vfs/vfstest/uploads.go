@@ -242,6 +242,97 @@ func testSuspended(t *testing.T, env *Env) {
 	}
 }
 
+// What ends a kept upload besides a whole upload: an empty file or a
+// folder made at its name, rm of the name, the removal of its folder, and
+// a version someone else wrote meanwhile (which makes it stale: resuming
+// it would undo theirs).
+func testSuspendedEnds(t *testing.T, env *Env) {
+	owner, s := user(t, env, "ends")
+	peer := owner + "p"
+	if _, err := env.Admin.AddUser(ctx, peer, vfs.UserOptions{Password: "correct horse battery", Home: "/" + owner}); err != nil {
+		t.Fatal(err)
+	}
+	if err := env.Admin.Grant(ctx, "user:"+peer, "/"+owner, policy.List|policy.Read|policy.Write|policy.Delete); err != nil {
+		t.Fatal(err)
+	}
+	ps := env.Session(t, peer, "test")
+	data := bytes.Repeat([]byte("k"), 200<<10)
+	interrupt := func(p string) {
+		t.Helper()
+		u, err := s.Create(ctx, p, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		u.Write(data)
+		if kept := u.Suspend(ctx); kept != int64(len(data)) {
+			t.Fatalf("Suspend of %s kept %d bytes", p, kept)
+		}
+	}
+	keptSize := func(p string) int64 {
+		t.Helper()
+		fi, err := s.StatResumable(ctx, p)
+		if err != nil {
+			return -1
+		}
+		return fi.Size()
+	}
+	blobs := blobCount(t, env)
+
+	interrupt("/empty.bin")
+	if _, err := s.CreateEmpty(ctx, "/empty.bin"); err != nil {
+		t.Fatal(err)
+	}
+	if n := keptSize("/empty.bin"); n != 0 {
+		t.Errorf("after an empty file was made at its name, the kept upload still shows (%d bytes)", n)
+	}
+	interrupt("/dir.bin")
+	if err := s.Mkdir(ctx, "/dir.bin"); err != nil {
+		t.Fatal(err)
+	}
+	interrupt("/rm.bin")
+	if err := s.Remove(ctx, "/rm.bin", false); err != nil {
+		t.Errorf("rm of a name with only a kept upload: %v, want it discarded", err)
+	}
+	if n := keptSize("/rm.bin"); n != -1 {
+		t.Errorf("after rm the kept upload still shows (%d bytes)", n)
+	}
+	wantKind(t, "rm of it again", s.Remove(ctx, "/rm.bin", false), vfs.KindNotExist)
+	if n := blobCount(t, env); n != blobs {
+		t.Errorf("blobs after the kept uploads ended: %d, want %d", n, blobs)
+	}
+
+	// Someone else's version makes the kept upload stale.
+	put(t, s, "/shared.bin", []byte("first"))
+	interrupt("/shared.bin")
+	put(t, ps, "/shared.bin", []byte("the peer's newer version"))
+	if n := keptSize("/shared.bin"); n != int64(len("the peer's newer version")) {
+		t.Errorf("a kept upload over a file someone else wrote since still shows: stat %d bytes", n)
+	}
+	u, err := s.Create(ctx, "/shared.bin", &vfs.CreateOptions{Resume: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	u.WriteAt([]byte("!"), int64(len(data)))
+	if _, err := u.Commit(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if got := get(t, s, "/shared.bin"); !bytes.HasPrefix(got, []byte("the peer's newer version")) || bytes.Contains(got, []byte("k")) {
+		t.Errorf("a resume after someone else's version continued the stale kept upload (%d bytes)", len(got))
+	}
+
+	// The removal of its folder ends it: no quota held, collected at once.
+	if err := s.Mkdir(ctx, "/gone"); err != nil {
+		t.Fatal(err)
+	}
+	interrupt("/gone/x.bin")
+	if err := s.Remove(ctx, "/gone", true); err != nil {
+		t.Fatal(err)
+	}
+	if n, err := env.FS.CollectSuspended(ctx); err != nil || n < 1 {
+		t.Errorf("CollectSuspended after its folder was removed: %d, %v; want at least 1", n, err)
+	}
+}
+
 // auditOf returns the audit records of one user.
 func auditOf(t *testing.T, env *Env, user string) []*audit.Event {
 	t.Helper()
