@@ -63,11 +63,11 @@ type Upload struct {
 	// baseVersion is the file's current version at Create (0 for none),
 	// recorded with the upload if it is suspended.
 	baseVersion int64
-	key      string
-	bctx     context.Context // for the blob writer, which outlives requests
-	w        blob.Writer     // nil while the content is small enough to keep inline
-	cancel   context.CancelFunc
-	small    []byte // content so far, while w is nil
+	key         string
+	bctx        context.Context // for the blob writer, which outlives requests
+	w           blob.Writer     // nil while the content is small enough to keep inline
+	cancel      context.CancelFunc
+	small       []byte // content so far, while w is nil
 
 	mu        sync.Mutex
 	written   int64 // bytes streamed so far
