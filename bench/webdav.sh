@@ -48,6 +48,12 @@ wait_for() {
 
 # Strongroom, every listener on loopback.
 go build -o "$work/strongroom" ./cmd/strongroom
+if [ "$MODE" = production ]; then
+	# Shared stores take the master key from the environment, as every
+	# node of a production deployment does.
+	STRONGROOM_ENCRYPTION_KEY="$("$work/strongroom" key new)"
+	export STRONGROOM_ENCRYPTION_KEY
+fi
 data="$work/data"
 "$work/strongroom" serve --data "$data" --sftp-addr 127.0.0.1:0 --https-addr 127.0.0.1:0 \
 	--metrics-addr 127.0.0.1:0 >"$work/serve.log" 2>&1 &

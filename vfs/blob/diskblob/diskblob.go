@@ -43,13 +43,17 @@ type Options struct {
 	// missing folder fails, so that a mistyped path is reported rather
 	// than answered with an empty store.
 	Create bool
+	// PageCache writes uploads through the page cache, as ordinary file
+	// writes, instead of with direct I/O where the filesystem allows it.
+	PageCache bool
 }
 
 // Store is a blob.Store in a local folder. It is safe for concurrent use,
 // also by several processes sharing the folder.
 type Store struct {
-	dir string // holds the shard folders
-	tmp string // holds uploads in flight
+	dir    string // holds the shard folders
+	tmp    string // holds uploads in flight
+	direct bool   // write uploads with direct I/O where the filesystem can
 }
 
 var _ blob.Store = (*Store)(nil)
@@ -73,7 +77,7 @@ func Open(dir string, opts *Options) (*Store, error) {
 	if !fi.IsDir() {
 		return nil, fmt.Errorf("diskblob: %s is not a folder", dir)
 	}
-	s := &Store{dir: dir, tmp: filepath.Join(dir, "tmp")}
+	s := &Store{dir: dir, tmp: filepath.Join(dir, "tmp"), direct: !opts.PageCache}
 	if err := os.Mkdir(s.tmp, 0o700); err != nil && !errors.Is(err, fs.ErrExist) {
 		return nil, fmt.Errorf("diskblob: %w", err)
 	}

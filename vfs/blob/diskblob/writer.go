@@ -13,6 +13,7 @@ import (
 var (
 	errAborted   = errors.New("diskblob: upload was aborted")
 	errCommitted = errors.New("diskblob: upload is already committed")
+	errDirectOff = errors.New("diskblob: cannot turn direct I/O off to write the end of the upload")
 )
 
 // writer is an upload in flight: a file in DIR/tmp that Commit renames
@@ -24,6 +25,9 @@ type writer struct {
 	f   *os.File // nil once the upload has ended
 	n   int64    // bytes written
 	wb  writeback
+	// direct, when the filesystem allows it, writes the file bypassing
+	// the page cache; nil writes through the page cache with writeback.
+	direct *directWriter
 
 	// err is why the upload cannot continue: the first failure, or
 	// errCommitted or errAborted once it ended.
@@ -40,7 +44,11 @@ func (s *Store) NewWriter(ctx context.Context, key string) (blob.Writer, error) 
 	if err != nil {
 		return nil, err
 	}
-	return &writer{ctx: ctx, s: s, key: key, f: f}, nil
+	w := &writer{ctx: ctx, s: s, key: key, f: f}
+	if s.direct && setDirect(f, true) {
+		w.direct = newDirectWriter(f)
+	}
+	return w, nil
 }
 
 // Write appends p to the upload's file. On any failure, a full disk
@@ -52,6 +60,14 @@ func (w *writer) Write(p []byte) (int, error) {
 	if err := w.ctx.Err(); err != nil {
 		w.fail(err)
 		return 0, err
+	}
+	if w.direct != nil {
+		if err := w.direct.write(p); err != nil {
+			w.fail(err)
+			return 0, err
+		}
+		w.n += int64(len(p))
+		return len(p), nil
 	}
 	n, err := w.f.Write(p)
 	w.n += int64(n)
@@ -76,6 +92,14 @@ func (w *writer) Commit() error {
 	}
 
 	tmp := w.f.Name()
+	if w.direct != nil {
+		err := w.direct.finish()
+		w.direct = nil
+		if err != nil {
+			w.fail(err)
+			return err
+		}
+	}
 	err := w.f.Sync()
 	if cerr := w.f.Close(); err == nil {
 		err = cerr
@@ -119,6 +143,10 @@ func (w *writer) Abort() {
 // fail ends the upload with err and removes its file.
 func (w *writer) fail(err error) {
 	w.err = err
+	if w.direct != nil {
+		w.direct.release()
+		w.direct = nil
+	}
 	if w.f == nil {
 		return
 	}

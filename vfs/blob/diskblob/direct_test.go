@@ -1,0 +1,72 @@
+package diskblob
+
+import (
+	"bytes"
+	"context"
+	"io"
+	"math/rand/v2"
+	"os"
+	"testing"
+
+	"strongroom/vfs/blob"
+)
+
+// Uploads of sizes around the direct-I/O chunk read back byte for byte,
+// written with direct I/O where the test's folder allows it and through
+// the page cache otherwise; an aborted one leaves nothing.
+func TestDirectWrites(t *testing.T) {
+	for _, pageCache := range []bool{false, true} {
+		s, err := Open(t.TempDir(), &Options{PageCache: pageCache})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, size := range []int{0, 1, directChunk - 1, directChunk, directChunk + 1, 3*directChunk + 12345} {
+			data := make([]byte, size)
+			for i := range data {
+				data[i] = byte(rand.IntN(256))
+			}
+			key := blob.NewKey()
+			w, err := s.NewWriter(context.Background(), key)
+			if err != nil {
+				t.Fatal(err)
+			}
+			switch dw := w.(*writer).direct; {
+			case pageCache && dw != nil:
+				t.Fatal("PageCache set, yet direct I/O in use")
+			case !pageCache && dw == nil && size == 0:
+				t.Logf("the test folder's filesystem refuses direct I/O: testing the page-cache path twice")
+			}
+			// Writes of odd sizes, as the encrypting store makes them.
+			for rest := data; len(rest) > 0; {
+				n := min(len(rest), 65568)
+				if _, err := w.Write(rest[:n]); err != nil {
+					t.Fatal(err)
+				}
+				rest = rest[n:]
+			}
+			if err := w.Commit(); err != nil {
+				t.Fatalf("commit of %d bytes: %v", size, err)
+			}
+			r, err := s.NewRangeReader(context.Background(), key, 0, -1)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, err := io.ReadAll(r)
+			r.Close()
+			if err != nil || !bytes.Equal(got, data) {
+				t.Errorf("PageCache %v: %d bytes read back as %d, %v", pageCache, size, len(got), err)
+			}
+		}
+
+		w, err := s.NewWriter(context.Background(), blob.NewKey())
+		if err != nil {
+			t.Fatal(err)
+		}
+		w.Write(make([]byte, 2*directChunk+5))
+		w.Abort()
+		left, err := os.ReadDir(s.tmp)
+		if err != nil || len(left) != 0 {
+			t.Errorf("PageCache %v: after Abort the upload folder holds %d files, %v", pageCache, len(left), err)
+		}
+	}
+}
