@@ -31,6 +31,9 @@ cleanup() {
 }
 trap cleanup EXIT
 
+# DIRECT_IO=1: blobs written with direct I/O (blobs.direct_io).
+[ -n "${DIRECT_IO:-}" ] && export STRONGROOM_BLOBS_DIRECT_IO=true
+
 if [ "$MODE" = production ]; then
 	eval "$(scripts/services.sh)"
 	scratch_db="bench_webdav_$$"

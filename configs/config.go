@@ -50,6 +50,7 @@ type Database struct {
 type Blobs struct {
 	URL      string `toml:"url"`
 	PartSize int64  `toml:"part_size"`
+	DirectIO bool   `toml:"direct_io"`
 }
 
 // Encryption configures encryption at rest.

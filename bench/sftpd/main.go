@@ -44,6 +44,7 @@ func main() {
 	database := flag.String("database", "", "PostgreSQL URL; empty for SQLite in -data")
 	blobs := flag.String("blobs", "", "S3 URL; empty for a folder in -data")
 	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile here until stopped")
+	directIO := flag.Bool("direct-io", false, "write blobs with direct I/O (blobs.direct_io)")
 	flag.Parse()
 	if *cpuProfile != "" {
 		f, err := os.Create(*cpuProfile)
@@ -70,7 +71,7 @@ func main() {
 	}
 	var base blob.Store
 	if *blobs == "" {
-		base, err = diskblob.Open(filepath.Join(*data, "blobs"), &diskblob.Options{Create: true})
+		base, err = diskblob.Open(filepath.Join(*data, "blobs"), &diskblob.Options{Create: true, DirectIO: *directIO})
 	} else {
 		base, err = s3blob.OpenURL(ctx, *blobs, &s3blob.Options{CreateBucket: true,
 			Prefix: fmt.Sprintf("bench-%d/", time.Now().UnixNano()), Credentials: s3blob.CredentialsFromEnv(os.Getenv)})

@@ -33,7 +33,7 @@ func openBlobs(ctx context.Context, cfg *configs.Config, env []string, log *slog
 	url := cfg.Blobs.URL
 	switch {
 	case url == "":
-		base, err = diskblob.Open(filepath.Join(cfg.Data, "blobs"), &diskblob.Options{Create: true})
+		base, err = diskblob.Open(filepath.Join(cfg.Data, "blobs"), &diskblob.Options{Create: true, DirectIO: cfg.Blobs.DirectIO})
 	case strings.HasPrefix(url, "s3://"):
 		creds := s3blob.CredentialsFromEnv(func(name string) string { return envValue(env, name, "") })
 		base, err = s3blob.OpenURL(ctx, url, &s3blob.Options{PartSize: cfg.Blobs.PartSize, Credentials: creds})

@@ -19,10 +19,10 @@ var directBuffers = sync.Pool{New: func() any {
 	return b[off : off+directChunk]
 }}
 
-// directWriter writes an upload's file with O_DIRECT, bypassing the page
-// cache: the kernel neither copies each byte into memory it must later
-// write back nor keeps a gigabyte upload's pages around afterwards, which
-// was a third of the CPU a large upload cost. Direct writes must be
+// directWriter writes an upload's file with O_DIRECT (Options.DirectIO),
+// bypassing the page cache: the kernel neither copies each byte into
+// memory it must later write back nor keeps a gigabyte upload's pages
+// around afterwards, which was a third of the CPU a large upload cost. Direct writes must be
 // aligned chunks, so bytes are gathered into a chunk, and while one chunk
 // is being written the next fills: the disk and the CPU work at once.
 // The last, partial chunk is written with direct I/O turned off.

@@ -16,7 +16,7 @@ import (
 // the page cache otherwise; an aborted one leaves nothing.
 func TestDirectWrites(t *testing.T) {
 	for _, pageCache := range []bool{false, true} {
-		s, err := Open(t.TempDir(), &Options{PageCache: pageCache})
+		s, err := Open(t.TempDir(), &Options{DirectIO: !pageCache})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -32,7 +32,7 @@ func TestDirectWrites(t *testing.T) {
 			}
 			switch dw := w.(*writer).direct; {
 			case pageCache && dw != nil:
-				t.Fatal("PageCache set, yet direct I/O in use")
+				t.Fatal("DirectIO off, yet direct I/O in use")
 			case !pageCache && dw == nil && size == 0:
 				t.Logf("the test folder's filesystem refuses direct I/O: testing the page-cache path twice")
 			}

@@ -43,9 +43,13 @@ type Options struct {
 	// missing folder fails, so that a mistyped path is reported rather
 	// than answered with an empty store.
 	Create bool
-	// PageCache writes uploads through the page cache, as ordinary file
-	// writes, instead of with direct I/O where the filesystem allows it.
-	PageCache bool
+	// DirectIO writes uploads with direct I/O where the filesystem allows
+	// it, bypassing the page cache: large uploads cost a third less CPU
+	// and run faster (measured 239 -> 353 MiB/s over SFTP), but a file
+	// just uploaded is then read from disk, not from memory (a 1 GiB GET
+	// right after its PUT fell from 1063 to 297 MiB/s on a busy disk).
+	// Off by default.
+	DirectIO bool
 }
 
 // Store is a blob.Store in a local folder. It is safe for concurrent use,
@@ -77,7 +81,7 @@ func Open(dir string, opts *Options) (*Store, error) {
 	if !fi.IsDir() {
 		return nil, fmt.Errorf("diskblob: %s is not a folder", dir)
 	}
-	s := &Store{dir: dir, tmp: filepath.Join(dir, "tmp"), direct: !opts.PageCache}
+	s := &Store{dir: dir, tmp: filepath.Join(dir, "tmp"), direct: opts.DirectIO}
 	if err := os.Mkdir(s.tmp, 0o700); err != nil && !errors.Is(err, fs.ErrExist) {
 		return nil, fmt.Errorf("diskblob: %w", err)
 	}

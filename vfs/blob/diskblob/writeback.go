@@ -14,8 +14,8 @@ const writebackChunk = 8 << 20
 // client waits seconds for the close to be answered.
 //
 // It is an optimisation only: errors are left for fsync to report. It
-// serves uploads written through the page cache (Options.PageCache, or a
-// filesystem without direct I/O); direct writes need none of it.
+// serves uploads written through the page cache (the default, and where
+// the filesystem has no direct I/O); direct writes need none of it.
 type writeback struct {
 	started int64 // bytes handed to the kernel for writing
 }
