@@ -222,19 +222,18 @@ func (s *Store) NewRangeReader(ctx context.Context, key string, offset, length i
 	case offset > 0:
 		opts.SetRange(offset, 0)
 	}
-	obj, err := s.client.GetObject(ctx, s.bucket, name, opts)
+	// The response body itself, through minio-go's Core: Client.GetObject
+	// would put a goroutine and a copy of every byte between it and the
+	// reader, which was a sixth of the server's CPU in a download.
+	body, _, _, err := minio.Core{Client: s.client}.GetObject(ctx, s.bucket, name, opts)
 	if err != nil {
-		return nil, err
-	}
-	if _, err := obj.Stat(); err != nil {
-		obj.Close()
 		var resp minio.ErrorResponse
 		if errors.As(err, &resp) && resp.StatusCode == http.StatusRequestedRangeNotSatisfiable {
 			return io.NopCloser(bytes.NewReader(nil)), nil // past the end
 		}
 		return nil, readError(key, err)
 	}
-	return obj, nil
+	return body, nil
 }
 
 // Delete removes the object. S3 answers a delete of a missing object
