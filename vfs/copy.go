@@ -27,9 +27,7 @@ type CopyOptions struct {
 func (s *Session) Copy(ctx context.Context, from, to string, opts CopyOptions) error {
 	ev := s.event("copy", from)
 	ev.Target = s.portalPath(to)
-	var dropped []string
-	err := s.do(ctx, ev, from, func(tx meta.Tx) error {
-		dropped = dropped[:0]
+	return s.doDropping(ctx, ev, from, func(tx meta.Tx, dropped *[]string) error {
 		src, err := s.resolve(tx, from)
 		if err != nil {
 			return err
@@ -37,7 +35,7 @@ func (s *Session) Copy(ctx context.Context, from, to string, opts CopyOptions) e
 		if err := s.obeyLocks(tx, treeScope(to), parentScope(to)); err != nil {
 			return err
 		}
-		parent, name, err := s.destination(tx, src, to, false, opts.Replace, &dropped)
+		parent, name, err := s.destination(tx, src, to, false, opts.Replace, dropped)
 		if err != nil || parent == nil {
 			return err
 		}
@@ -46,10 +44,6 @@ func (s *Session) Copy(ctx context.Context, from, to string, opts CopyOptions) e
 		ev.Bytes = n
 		return err
 	})
-	if err == nil {
-		s.fs.deleteBlobs(ctx, dropped)
-	}
-	return err
 }
 
 // copyTree copies node n as name into folder dir and returns the bytes of

@@ -94,19 +94,14 @@ func treeScope(p string) LockScope   { return LockScope{Path: p, Below: true} }
 func (s *Session) CreateEmpty(ctx context.Context, p string) (*FileInfo, error) {
 	ev := s.event("create", p)
 	var fi *FileInfo
-	var dropped []string
-	err := s.do(ctx, ev, p, func(tx meta.Tx) error {
-		dropped = dropped[:0]
-		n, t, err := s.createEmpty(tx, p, &dropped)
+	err := s.doDropping(ctx, ev, p, func(tx meta.Tx, dropped *[]string) error {
+		n, t, err := s.createEmpty(tx, p, dropped)
 		if err != nil {
 			return err
 		}
 		fi = newFileInfo(n, t.path, s.allowed(t))
 		return nil
 	})
-	if err == nil {
-		s.fs.deleteBlobs(ctx, dropped)
-	}
 	return fi, err
 }
 
@@ -203,9 +198,8 @@ func (s *Session) Lock(ctx context.Context, p string, opts LockOptions) (*Lock, 
 	ev := s.event("lock", p)
 	var out *Lock
 	created := false
-	var dropped []string
-	err := s.do(ctx, ev, p, func(tx meta.Tx) error {
-		ev.Op, created, dropped = "lock", false, dropped[:0]
+	err := s.doDropping(ctx, ev, p, func(tx meta.Tx, dropped *[]string) error {
+		ev.Op, created = "lock", false
 		switch {
 		case opts.Token == "" || len(opts.Token) > 256 || !utf8.ValidString(opts.Token):
 			return invalidf("a lock needs a token of at most 256 bytes")
@@ -229,7 +223,7 @@ func (s *Session) Lock(ctx context.Context, p string, opts LockOptions) (*Lock, 
 		case errors.Is(err, ErrNotExist):
 			// A name taken by an item the user may not see is refused
 			// by createEmpty as a name they may not write.
-			if _, t, err = s.createEmpty(tx, p, &dropped); err != nil {
+			if _, t, err = s.createEmpty(tx, p, dropped); err != nil {
 				return err
 			}
 			ev.Op, created = "lock.create", true
@@ -273,7 +267,6 @@ func (s *Session) Lock(ctx context.Context, p string, opts LockOptions) (*Lock, 
 	if err != nil {
 		return nil, false, err
 	}
-	s.fs.deleteBlobs(ctx, dropped)
 	return out, created, nil
 }
 

@@ -178,9 +178,7 @@ func (s *Session) leads(t *target) bool {
 // Mkdir makes the folder p. Its parent must exist.
 func (s *Session) Mkdir(ctx context.Context, p string) error {
 	ev := s.event("mkdir", p)
-	var dropped []string
-	err := s.do(ctx, ev, p, func(tx meta.Tx) error {
-		dropped = dropped[:0]
+	return s.doDropping(ctx, ev, p, func(tx meta.Tx, dropped *[]string) error {
 		parent, name, err := s.resolveParent(tx, p)
 		if err != nil {
 			return err
@@ -196,7 +194,7 @@ func (s *Session) Mkdir(ctx context.Context, p string) error {
 		if err := s.obeyLocks(tx, parentScope(p)); err != nil {
 			return err
 		}
-		if err := s.supersede(tx, parent.node.ID, name, &dropped); err != nil {
+		if err := s.supersede(tx, parent.node.ID, name, dropped); err != nil {
 			return err
 		}
 		now := s.fs.now()
@@ -204,10 +202,6 @@ func (s *Session) Mkdir(ctx context.Context, p string) error {
 			IsDir: true, ModTime: now, Created: now}
 		return tx.CreateNode(n)
 	})
-	if err == nil {
-		s.fs.deleteBlobs(ctx, dropped)
-	}
-	return err
 }
 
 // existsOrHidden answers an attempt to create name in parent when the
@@ -241,9 +235,7 @@ type RenameOptions struct {
 func (s *Session) Rename(ctx context.Context, from, to string, opts RenameOptions) error {
 	ev := s.event("rename", from)
 	ev.Target = s.portalPath(to)
-	var dropped []string
-	err := s.do(ctx, ev, from, func(tx meta.Tx) error {
-		dropped = dropped[:0]
+	return s.doDropping(ctx, ev, from, func(tx meta.Tx, dropped *[]string) error {
 		src, err := s.resolve(tx, from)
 		if err != nil {
 			return err
@@ -254,7 +246,7 @@ func (s *Session) Rename(ctx context.Context, from, to string, opts RenameOption
 		if err := s.obeyLocks(tx, treeScope(to), parentScope(to), treeScope(from), parentScope(from)); err != nil {
 			return err
 		}
-		parent, name, err := s.destination(tx, src, to, true, opts.Replace, &dropped)
+		parent, name, err := s.destination(tx, src, to, true, opts.Replace, dropped)
 		if err != nil || parent == nil {
 			return err
 		}
@@ -263,10 +255,6 @@ func (s *Session) Rename(ctx context.Context, from, to string, opts RenameOption
 		}
 		return tx.MoveNode(src.node.ID, parent.node.ID, name)
 	})
-	if err == nil {
-		s.fs.deleteBlobs(ctx, dropped)
-	}
-	return err
 }
 
 // destination checks and clears the way for moving (move set) or copying
@@ -280,8 +268,7 @@ func (s *Session) Rename(ctx context.Context, from, to string, opts RenameOption
 // only an item of its own kind, and a folder only when it is empty.
 //
 // Whatever the user had kept at the destination of an interrupted upload
-// is over: its blob key is added to dropped, for the caller to delete once
-// the change commits.
+// is over: its blob key is added to dropped (see doDropping).
 func (s *Session) destination(tx meta.Tx, src *target, to string, move, replace bool, dropped *[]string) (*target, string, error) {
 	verb, need := "copied", policy.Read
 	if move {
@@ -371,12 +358,10 @@ func dropLocks(tx meta.Tx, pp string, now time.Time) error {
 // everything below it, so a recursive removal needs nothing more.
 func (s *Session) Remove(ctx context.Context, p string, recursive bool) error {
 	ev := s.event("remove", p)
-	var dropped []string
-	err := s.do(ctx, ev, p, func(tx meta.Tx) error {
-		dropped = dropped[:0]
+	return s.doDropping(ctx, ev, p, func(tx meta.Tx, dropped *[]string) error {
 		t, err := s.resolve(tx, p)
 		if errors.Is(err, ErrNotExist) && !errors.Is(err, errInvisible) {
-			return s.discardKept(tx, p, ev, &dropped, err)
+			return s.discardKept(tx, p, ev, dropped, err)
 		}
 		if err != nil {
 			return err
@@ -404,15 +389,11 @@ func (s *Session) Remove(ctx context.Context, p string, recursive bool) error {
 		if err := dropLocks(tx, ev.Path, s.fs.now()); err != nil {
 			return err
 		}
-		if err := s.supersede(tx, t.node.ParentID, t.node.Name, &dropped); err != nil {
+		if err := s.supersede(tx, t.node.ParentID, t.node.Name, dropped); err != nil {
 			return err
 		}
 		return tx.DeleteNode(t.node.ID, s.fs.now())
 	})
-	if err == nil {
-		s.fs.deleteBlobs(ctx, dropped)
-	}
-	return err
 }
 
 // SetModTime sets the modification time clients see, as SFTP's setstat

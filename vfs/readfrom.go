@@ -3,6 +3,8 @@ package vfs
 import (
 	"io"
 	"sync"
+
+	"strongroom/internal/iox"
 )
 
 // readFromBuffer is the size of the reads ReadFrom makes, and
@@ -38,7 +40,7 @@ func (u *Upload) ReadFrom(r io.Reader) (int64, error) {
 		defer close(filled)
 		for {
 			buf := readFromBuffers.Get().([]byte)
-			n, err := fill(r, buf)
+			n, err := iox.Fill(r, buf)
 			select {
 			case filled <- chunk{buf, n, err}:
 			case <-stop:
@@ -55,38 +57,20 @@ func (u *Upload) ReadFrom(r io.Reader) (int64, error) {
 
 	var total int64
 	for c := range filled {
+		var err error
 		if c.n > 0 {
-			_, err := u.Write(c.buf[:c.n])
-			readFromBuffers.Put(c.buf)
-			if err != nil {
-				return total, err
-			}
-			total += int64(c.n)
-		} else {
-			readFromBuffers.Put(c.buf)
+			_, err = u.Write(c.buf[:c.n])
 		}
-		if c.err == io.EOF {
-			return total, nil
+		readFromBuffers.Put(c.buf)
+		switch {
+		case err != nil:
+			return total, err
+		case c.err == io.EOF:
+			return total + int64(c.n), nil
+		case c.err != nil:
+			return total + int64(c.n), c.err
 		}
-		if c.err != nil {
-			return total, c.err
-		}
+		total += int64(c.n)
 	}
 	return total, nil
-}
-
-// fill reads from r until buf is full or r fails. Unlike io.ReadFull it
-// returns r's error as it is, so that io.EOF means only that r ended
-// where it meant to: a body cut short (io.ErrUnexpectedEOF from net/http)
-// is never taken for a complete one.
-func fill(r io.Reader, buf []byte) (int, error) {
-	n := 0
-	for n < len(buf) {
-		k, err := r.Read(buf[n:])
-		n += k
-		if err != nil {
-			return n, err
-		}
-	}
-	return n, nil
 }

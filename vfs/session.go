@@ -347,6 +347,22 @@ func (s *Session) event(op, p string) *audit.Event {
 	}
 }
 
+// doDropping is do for a change that can end interrupted uploads kept at
+// the names it takes (see supersede): fn adds their blob keys to dropped,
+// and those blobs are deleted once the transaction has committed. A
+// transaction run again starts the list afresh.
+func (s *Session) doDropping(ctx context.Context, ev *audit.Event, p string, fn func(tx meta.Tx, dropped *[]string) error) error {
+	var dropped []string
+	err := s.do(ctx, ev, p, func(tx meta.Tx) error {
+		dropped = dropped[:0]
+		return fn(tx, &dropped)
+	})
+	if err == nil {
+		s.fs.deleteBlobs(ctx, dropped)
+	}
+	return err
+}
+
 // RecordFailed records an operation on p that failed in the protocol
 // before it reached the vfs, such as an upload whose body broke off
 // before any of it was stored.

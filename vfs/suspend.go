@@ -51,7 +51,7 @@ func (u *Upload) Suspend(ctx context.Context) int64 {
 	}
 
 	kept := &meta.SuspendedUpload{UserID: s.uid, BlobKey: u.key, Size: u.written, KeyID: s.fs.keyID,
-		BaseVersion: u.baseVersion, Created: s.fs.now()}
+		BaseVersion: u.existingVersion(), Created: s.fs.now()}
 	var replaced *meta.SuspendedUpload
 	ev.Outcome = audit.Failed
 	ev.Reason = fmt.Sprintf("connection lost during upload; %d bytes kept for %s for the user to resume", u.written, s.fs.limits.SuspendedUploadAge)
@@ -80,25 +80,47 @@ func (u *Upload) Suspend(ctx context.Context) int64 {
 	return kept.Size
 }
 
+// existingVersion is the file's current version when Create found it; 0
+// for no file, or one with no version.
+func (u *Upload) existingVersion() int64 {
+	if u.existing == nil {
+		return 0
+	}
+	return u.existing.versionID
+}
+
 // checkKeptQuota refuses to keep an interrupted upload that, with the
 // user's stored bytes and other interrupted uploads, would exceed their
 // quota: kept uploads are not versions, but they take space.
 func (u *Upload) checkKeptQuota(tx meta.Tx) error {
-	usr, err := tx.User(u.s.uid)
-	if err != nil {
+	q, err := u.s.quotaUse(tx)
+	if err != nil || q.quota <= 0 {
 		return err
 	}
-	if usr.QuotaBytes <= 0 {
-		return nil
-	}
-	kept, err := tx.SuspendedBytes(u.s.uid)
-	if err != nil {
-		return err
-	}
-	if usr.UsedBytes+kept+u.written > usr.QuotaBytes {
-		return &Error{Op: "write", Kind: KindQuota, Err: invalidf("an interrupted upload of %d bytes is not kept: it would exceed the user's quota of %d bytes", u.written, usr.QuotaBytes)}
+	if q.used+q.kept+u.written > q.quota {
+		return &Error{Op: "write", Kind: KindQuota, Err: invalidf("an interrupted upload of %d bytes is not kept: it would exceed the user's quota of %d bytes", u.written, q.quota)}
 	}
 	return nil
+}
+
+// quotaUsage is what counts against a user's quota.
+type quotaUsage struct {
+	quota int64 // bytes; 0 or less for no limit
+	used  int64 // stored in versions
+	kept  int64 // kept of interrupted uploads; only read when there is a quota
+}
+
+// quotaUse reads what counts against the session user's quota.
+func (s *Session) quotaUse(tx meta.Tx) (quotaUsage, error) {
+	usr, err := tx.User(s.uid)
+	if err != nil {
+		return quotaUsage{}, err
+	}
+	q := quotaUsage{quota: usr.QuotaBytes, used: usr.UsedBytes}
+	if q.quota > 0 {
+		q.kept, err = tx.SuspendedBytes(s.uid)
+	}
+	return q, err
 }
 
 // keptAt returns the session user's suspended upload to name in parent,
@@ -197,7 +219,7 @@ func (fs *FS) CollectSuspended(ctx context.Context) (int, error) {
 // supersede ends the session user's interrupted upload to name in the
 // folder parent, if there is one, because a change put something else
 // there: the record goes in the change's transaction, and its blob key is
-// added to dropped for the caller to delete once that commits.
+// added to dropped, whose blobs doDropping deletes once that commits.
 func (s *Session) supersede(tx meta.Tx, parent int64, name string, dropped *[]string) error {
 	kept, err := tx.TakeSuspended(s.uid, parent, name)
 	if errors.Is(err, meta.ErrNotFound) {

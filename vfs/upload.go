@@ -60,14 +60,11 @@ type Upload struct {
 	sealed   []byte        // the base's content, if it is kept inline
 	existing *FileInfo     // the file as Create found it; nil if there was none
 	fromKept bool          // base is the user's interrupted upload, not a version
-	// baseVersion is the file's current version at Create (0 for none),
-	// recorded with the upload if it is suspended.
-	baseVersion int64
-	key         string
-	bctx        context.Context // for the blob writer, which outlives requests
-	w           blob.Writer     // nil while the content is small enough to keep inline
-	cancel      context.CancelFunc
-	small       []byte // content so far, while w is nil
+	key      string
+	bctx     context.Context // for the blob writer, which outlives requests
+	w        blob.Writer     // nil while the content is small enough to keep inline
+	cancel   context.CancelFunc
+	small    []byte // content so far, while w is nil
 
 	mu        sync.Mutex
 	written   int64 // bytes streamed so far
@@ -104,14 +101,15 @@ func (s *Session) Create(ctx context.Context, p string, opts *CreateOptions) (*U
 		if err != nil && !errors.Is(err, meta.ErrNotFound) {
 			return err
 		}
+		var current int64 // the file's current version; 0 for none
 		if n != nil && !n.IsDir {
-			u.baseVersion = n.VersionID
+			current = n.VersionID
 		}
 		if opts.Resume {
 			// An upload of this user's that a dropped connection cut
 			// off is what a resuming client continues, unless the file
 			// changed since.
-			if u.base, err = s.resumeBase(tx, parent.node.ID, name, u.baseVersion); err != nil {
+			if u.base, err = s.resumeBase(tx, parent.node.ID, name, current); err != nil {
 				return err
 			}
 			u.fromKept = u.base != nil
@@ -189,21 +187,14 @@ func (u *Upload) startBlob() error {
 // quota leaves after their stored bytes and their interrupted uploads
 // (other than the one this upload continues, which it replaces).
 func (u *Upload) setQuota(tx meta.Tx) error {
-	usr, err := tx.User(u.s.uid)
-	if err != nil {
-		return err
-	}
-	if usr.QuotaBytes <= 0 {
-		return nil
-	}
-	kept, err := tx.SuspendedBytes(u.s.uid)
-	if err != nil {
+	q, err := u.s.quotaUse(tx)
+	if err != nil || q.quota <= 0 {
 		return err
 	}
 	if u.fromKept {
-		kept -= u.base.Size
+		q.kept -= u.base.Size
 	}
-	u.quotaLeft = max(usr.QuotaBytes-usr.UsedBytes-kept, 0)
+	u.quotaLeft = max(q.quota-q.used-q.kept, 0)
 	if u.quotaLeft == 0 {
 		return ErrQuota
 	}
@@ -552,19 +543,12 @@ func (u *Upload) node(tx meta.Tx) (*meta.Node, *target, error) {
 // checkQuota refuses a version of size bytes that, with the user's stored
 // bytes and their interrupted uploads, would exceed their quota.
 func (u *Upload) checkQuota(tx meta.Tx, size int64) error {
-	usr, err := tx.User(u.s.uid)
-	if err != nil {
+	q, err := u.s.quotaUse(tx)
+	if err != nil || q.quota <= 0 {
 		return err
 	}
-	if usr.QuotaBytes <= 0 {
-		return nil
-	}
-	kept, err := tx.SuspendedBytes(u.s.uid)
-	if err != nil {
-		return err
-	}
-	if usr.UsedBytes+kept+size > usr.QuotaBytes {
-		return &Error{Op: "write", Kind: KindQuota, Err: invalidf("quota of %d bytes exceeded (%d stored, %d kept of interrupted uploads)", usr.QuotaBytes, usr.UsedBytes, kept)}
+	if q.used+q.kept+size > q.quota {
+		return &Error{Op: "write", Kind: KindQuota, Err: invalidf("quota of %d bytes exceeded (%d stored, %d kept of interrupted uploads)", q.quota, q.used, q.kept)}
 	}
 	return nil
 }

@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"time"
 
+	"strongroom/internal/iox"
 	"strongroom/vfs"
 )
 
@@ -39,7 +40,7 @@ func (q *request) put() (int, error) {
 
 	// The first read tells an empty body from any other.
 	buf := make([]byte, putBuffer)
-	n, rerr := fill(q.r.Body, buf)
+	n, rerr := iox.Fill(q.r.Body, buf)
 	switch {
 	case rerr == io.EOF && q.r.ContentLength > int64(n), rerr != nil && rerr != io.EOF:
 		// A body that ended before its declared length was cut short,
@@ -168,22 +169,6 @@ func (q *request) putRefused(err error) (int, error) {
 		return http.StatusMethodNotAllowed, statusErrorf(http.StatusMethodNotAllowed, "a folder has no content to put")
 	}
 	return putStatus(err), err
-}
-
-// fill reads from r until buf is full or r ends. Unlike io.ReadFull it
-// returns r's error as it is: io.EOF only for a body that ended where
-// it said it would, so that a body cut short (io.ErrUnexpectedEOF from
-// net/http) is never taken for a complete one.
-func fill(r io.Reader, buf []byte) (int, error) {
-	n := 0
-	for n < len(buf) {
-		k, err := r.Read(buf[n:])
-		n += k
-		if err != nil {
-			return n, err
-		}
-	}
-	return n, nil
 }
 
 // putStatus answers a failed Create or Commit: a missing folder is 409
