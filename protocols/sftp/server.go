@@ -212,11 +212,13 @@ func (s *Server) start(nc net.Conn) {
 			why = "refused: too many connections from this address signing in at once"
 		}
 		s.mu.Unlock()
-		nc.Close()
+		// Recorded before the client sees the connection close, so that
+		// the refusal is in the audit trail by the time it can look.
 		if !draining {
 			s.record(context.Background(), vfs.SessionInfo{Protocol: "sftp", RemoteAddr: nc.RemoteAddr().String()}, "",
 				"connection", why)
 		}
+		nc.Close()
 		return
 	}
 	s.handshakes++
