@@ -119,20 +119,26 @@ func (t *tx) liveFolder(id int64) error {
 // CreateNode inserts n as a live node and sets n.ID. It reports
 // meta.ErrNotFound if n.ParentID is not a live folder, and meta.ErrExists
 // if the parent has a live child of that name.
+//
+// The check of the parent and the insert are one statement; the lock the
+// check takes on the parent conflicts with the one DeleteNode takes, so
+// that a node cannot be created in a folder being deleted.
 func (t *tx) CreateNode(n *meta.Node) error {
-	if err := t.liveFolder(n.ParentID); err != nil {
-		return err
-	}
-
 	var id int64
 	err := t.queryRow(`INSERT INTO nodes
 			(parent_id, tenant_id, name, is_dir, version_id, size, mime_type, mod_time, created)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+		SELECT ?, ?, ?, ?, ?, ?, ?, ?, ?
+		WHERE EXISTS (SELECT 1 FROM nodes WHERE id = ? AND is_dir AND NOT deleted`+t.s.d.forKeyShare()+`)
 		ON CONFLICT (parent_id, name) WHERE NOT deleted DO NOTHING
 		RETURNING id`,
 		n.ParentID, n.TenantID, n.Name, n.IsDir, n.VersionID, n.Size, n.MIMEType,
-		nanos(n.ModTime), nanos(n.Created)).Scan(&id)
+		nanos(n.ModTime), nanos(n.Created), n.ParentID).Scan(&id)
 	if errors.Is(err, meta.ErrNotFound) {
+		// Nothing was inserted: the name is taken, or the parent is no
+		// live folder.
+		if err := t.liveFolder(n.ParentID); err != nil {
+			return err
+		}
 		return meta.ErrExists
 	}
 	if err != nil {
