@@ -282,6 +282,10 @@ type WebDAVTx interface {
 	AnyLocks() (bool, error)
 
 	Props(nodeID int64) ([]Prop, error)
+	// ChildProps returns the dead properties of every live child of
+	// parent that has any, by node id, each list in order of space and
+	// name: one query for a whole folder.
+	ChildProps(parent int64) (map[int64][]Prop, error)
 	// SetProp stores a property, replacing one of the same name.
 	SetProp(nodeID int64, p Prop) error
 	RemoveProp(nodeID int64, space, name string) error

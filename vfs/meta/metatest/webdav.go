@@ -206,4 +206,54 @@ func (su suite) testProps(t *testing.T) {
 			wantErr(t, tc.name, s.Update(t.Context(), tc.fn), tc.want)
 		})
 	}
+	su.testChildProps(t, s)
+}
+
+// testChildProps checks that ChildProps reads a folder's live children
+// that have properties, and nothing of its deleted children or of what
+// lies deeper.
+func (su suite) testChildProps(t *testing.T, s meta.Store) {
+	var dir, a, b, gone, grandchild *meta.Node
+	update(t, s, func(tx meta.Tx) error {
+		dir = mkdir(t, tx, meta.RootID, "d")
+		a = mkfile(t, tx, dir.ID, "a", 0)
+		b = mkdir(t, tx, dir.ID, "b")
+		mkfile(t, tx, dir.ID, "plain", 0)
+		gone = mkfile(t, tx, dir.ID, "gone", 0)
+		grandchild = mkfile(t, tx, b.ID, "deeper", 0)
+		for _, set := range []struct {
+			id int64
+			p  meta.Prop
+		}{
+			{a.ID, meta.Prop{Space: "urn:z", Name: "y", XML: "2"}},
+			{a.ID, meta.Prop{Space: "urn:a", Name: "x", XML: "1"}},
+			{b.ID, meta.Prop{Space: "urn:a", Name: "x", XML: "folder"}},
+			{gone.ID, meta.Prop{Space: "urn:a", Name: "x", XML: "deleted"}},
+			{grandchild.ID, meta.Prop{Space: "urn:a", Name: "x", XML: "below"}},
+		} {
+			if err := tx.SetProp(set.id, set.p); err != nil {
+				return err
+			}
+		}
+		return tx.DeleteNode(gone.ID, t0)
+	})
+	view(t, s, func(tx meta.Tx) error {
+		got, err := tx.ChildProps(dir.ID)
+		want := map[int64][]meta.Prop{
+			a.ID: {{Space: "urn:a", Name: "x", XML: "1"}, {Space: "urn:z", Name: "y", XML: "2"}},
+			b.ID: {{Space: "urn:a", Name: "x", XML: "folder"}},
+		}
+		if err != nil || len(got) != len(want) {
+			t.Fatalf("ChildProps: got %+v, %v; want %+v", got, err, want)
+		}
+		for id, ps := range want {
+			if !slices.Equal(got[id], ps) {
+				t.Errorf("ChildProps of node %d: got %+v, want %+v", id, got[id], ps)
+			}
+		}
+		if none, err := tx.ChildProps(grandchild.ID); err != nil || len(none) != 0 {
+			t.Errorf("ChildProps of a file: got %+v, %v; want none", none, err)
+		}
+		return nil
+	})
 }

@@ -119,6 +119,29 @@ func (t *tx) Props(nodeID int64) ([]meta.Prop, error) {
 	}, `SELECT space, name, xml FROM props WHERE node_id = ? ORDER BY space, name`, nodeID)
 }
 
+// ChildProps returns the dead properties of the live children of parent,
+// by node id, in one query on the index of live names.
+func (t *tx) ChildProps(parent int64) (map[int64][]meta.Prop, error) {
+	rows, err := t.query(`SELECT p.node_id, p.space, p.name, p.xml FROM nodes n
+		JOIN props p ON p.node_id = n.id
+		WHERE n.parent_id = ? AND NOT n.deleted
+		ORDER BY p.node_id, p.space, p.name`, parent)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := make(map[int64][]meta.Prop)
+	for rows.Next() {
+		var id int64
+		var p meta.Prop
+		if err := rows.Scan(&id, &p.Space, &p.Name, &p.XML); err != nil {
+			return nil, t.s.classify(err)
+		}
+		out[id] = append(out[id], p)
+	}
+	return out, t.s.classify(rows.Err())
+}
+
 // SetProp stores a property of a node, replacing one of the same space
 // and name; meta.ErrNotFound if there is no such node.
 func (t *tx) SetProp(nodeID int64, p meta.Prop) error {
