@@ -14,7 +14,10 @@ const MaxCopyNodes = 10000
 // CopyOptions change how Copy treats an existing destination.
 type CopyOptions struct {
 	// Replace lets the copy replace what is at the destination, which is
-	// deleted first (a deleted file's versions are kept).
+	// deleted first. A file copied over a file takes over its versions, so
+	// the content it replaced stays in the history of that path; a
+	// replaced folder's files keep theirs, out of reach, as deleted files
+	// do.
 	Replace bool
 }
 
@@ -35,14 +38,22 @@ func (s *Session) Copy(ctx context.Context, from, to string, opts CopyOptions) e
 		if err := s.obeyLocks(tx, treeScope(to), parentScope(to)); err != nil {
 			return err
 		}
-		parent, name, err := s.destination(tx, src, to, false, opts.Replace, dropped)
+		parent, name, replaced, err := s.destination(tx, src, to, false, opts.Replace, dropped)
 		if err != nil || parent == nil {
 			return err
 		}
 		budget := MaxCopyNodes
 		n, err := s.copyTree(tx, src.node, parent.node, name, &budget)
 		ev.Bytes = n
-		return err
+		if err != nil || replaced == nil {
+			return err
+		}
+		// The copy takes over the history of the file it replaced.
+		c, err := tx.Child(parent.node.ID, name)
+		if err != nil {
+			return err
+		}
+		return tx.MoveVersions(replaced.ID, c.ID)
 	})
 }
 

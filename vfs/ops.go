@@ -223,7 +223,8 @@ func (s *Session) existsOrHidden(parent *target, tx meta.Tx, name string) error 
 // RenameOptions change how Rename treats an existing destination.
 type RenameOptions struct {
 	// Replace lets a file replace a file, or a folder an empty folder, at
-	// the destination. The replaced file is deleted, and its versions kept.
+	// the destination. A file that replaces a file takes over its versions,
+	// so the content it replaced stays in the history of that path.
 	Replace bool
 }
 
@@ -246,20 +247,28 @@ func (s *Session) Rename(ctx context.Context, from, to string, opts RenameOption
 		if err := s.obeyLocks(tx, treeScope(to), parentScope(to), treeScope(from), parentScope(from)); err != nil {
 			return err
 		}
-		parent, name, err := s.destination(tx, src, to, true, opts.Replace, dropped)
+		parent, name, replaced, err := s.destination(tx, src, to, true, opts.Replace, dropped)
 		if err != nil || parent == nil {
 			return err
 		}
 		if err := dropLocks(tx, ev.Path, s.fs.now()); err != nil {
 			return err
 		}
-		return tx.MoveNode(src.node.ID, parent.node.ID, name)
+		if err := tx.MoveNode(src.node.ID, parent.node.ID, name); err != nil {
+			return err
+		}
+		if replaced != nil {
+			return tx.MoveVersions(replaced.ID, src.node.ID)
+		}
+		return nil
 	})
 }
 
 // destination checks and clears the way for moving (move set) or copying
 // src to session path to, and returns the folder and name it goes to, or
-// a nil folder when there is nothing to do (src is already there).
+// a nil folder when there is nothing to do (src is already there). When
+// a file replaces a file, it also returns the replaced one, whose versions
+// the caller gives to what takes its place.
 //
 // Rule: moving needs delete on the source, copying read; both need write
 // on the destination's folder. A folder never goes into itself, nothing
@@ -269,68 +278,71 @@ func (s *Session) Rename(ctx context.Context, from, to string, opts RenameOption
 //
 // Whatever the user had kept at the destination of an interrupted upload
 // is over: its blob key is added to dropped (see doDropping).
-func (s *Session) destination(tx meta.Tx, src *target, to string, move, replace bool, dropped *[]string) (*target, string, error) {
+func (s *Session) destination(tx meta.Tx, src *target, to string, move, replace bool, dropped *[]string) (*target, string, *meta.Node, error) {
 	verb, need := "copied", policy.Read
 	if move {
 		verb, need = "moved", policy.Delete
 	}
 	parent, name, err := s.resolveParent(tx, to)
 	if err != nil {
-		return nil, "", err
+		return nil, "", nil, err
 	}
 	if !s.allowed(src).Has(need) {
-		return nil, "", deny(need.String())
+		return nil, "", nil, deny(need.String())
 	}
 	if !s.allowed(parent).Has(policy.Write) {
-		return nil, "", deny("write")
+		return nil, "", nil, deny("write")
 	}
 	for _, id := range parent.chain {
 		if id == src.node.ID {
-			return nil, "", invalidf("a folder cannot be %s into itself", verb)
+			return nil, "", nil, invalidf("a folder cannot be %s into itself", verb)
 		}
 	}
 	if parent.node.TenantID != src.node.TenantID {
-		return nil, "", &Error{Op: verb, Kind: KindPermission, Err: fmt.Errorf("items cannot be %s between tenants", verb)}
+		return nil, "", nil, &Error{Op: verb, Kind: KindPermission, Err: fmt.Errorf("items cannot be %s between tenants", verb)}
 	}
 	if err := s.supersede(tx, parent.node.ID, name, dropped); err != nil {
-		return nil, "", err
+		return nil, "", nil, err
 	}
 
 	dst, err := tx.Child(parent.node.ID, name)
 	if errors.Is(err, meta.ErrNotFound) {
-		return parent, name, nil
+		return parent, name, nil, nil
 	}
 	if err != nil {
-		return nil, "", err
+		return nil, "", nil, err
 	}
 	dchain := append(append([]int64(nil), parent.chain...), dst.ID)
 	switch {
 	case dst.ID == src.node.ID && (move || replace):
-		return nil, "", nil
+		return nil, "", nil, nil
 	case !s.visible(dchain):
-		return nil, "", deny("write")
+		return nil, "", nil, deny("write")
 	case !replace:
-		return nil, "", ErrExist
+		return nil, "", nil, ErrExist
 	case !s.allowed(&target{node: dst, chain: dchain}).Has(policy.Delete):
-		return nil, "", deny("delete")
+		return nil, "", nil, deny("delete")
 	}
 	if move && dst.IsDir != src.node.IsDir {
 		if dst.IsDir {
-			return nil, "", ErrIsDir
+			return nil, "", nil, ErrIsDir
 		}
-		return nil, "", ErrNotDir
+		return nil, "", nil, ErrNotDir
 	}
 	if move && dst.IsDir {
 		if has, err := tx.HasChildren(dst.ID); err != nil {
-			return nil, "", err
+			return nil, "", nil, err
 		} else if has {
-			return nil, "", ErrNotEmpty
+			return nil, "", nil, ErrNotEmpty
 		}
 	}
 	if err := tx.DeleteNode(dst.ID, s.fs.now()); err != nil {
-		return nil, "", err
+		return nil, "", nil, err
 	}
-	return parent, name, nil
+	if dst.IsDir || src.node.IsDir {
+		return parent, name, nil, nil
+	}
+	return parent, name, dst, nil
 }
 
 // dropLocks removes the WebDAV locks on the portal path pp and below it,

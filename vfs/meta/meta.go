@@ -188,6 +188,9 @@ type NodeTx interface {
 	Version(id int64) (*Version, error)
 	// Versions lists a node's versions, newest first.
 	Versions(nodeID int64) ([]*Version, error)
+	// MoveVersions makes every version of node from a version of node to,
+	// for a file that replaces another and takes over its history.
+	MoveVersions(from, to int64) error
 	// PutInline keeps the sealed content of a small file under its blob
 	// key, in the database, for versions marked Inline.
 	PutInline(key string, data []byte) error

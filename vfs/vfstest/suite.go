@@ -278,9 +278,36 @@ func testRename(t *testing.T, env *Env) {
 	if got := string(get(t, s, "/z/b/f")); got != "other" {
 		t.Errorf("replaced file reads %q", got)
 	}
+	// Replacing is an overwrite: what was there stays in the history.
+	restoreReplaced(t, s, "/z/b/f", "content")
 	wantKind(t, "file over folder", s.Rename(ctx, "/z/b/f", "/z/b", vfs.RenameOptions{Replace: true}), vfs.KindIsDir)
 	if err := s.Rename(ctx, "/z/b/f", "/z/b/f", vfs.RenameOptions{}); err != nil {
 		t.Errorf("rename onto itself: %v", err)
+	}
+}
+
+// restoreReplaced checks that file p, just replaced by a rename or copy,
+// has the content it replaced as an older version, and restores it.
+func restoreReplaced(t *testing.T, s *vfs.Session, p, was string) {
+	t.Helper()
+	vs, err := s.Versions(ctx, p)
+	if err != nil || len(vs) != 2 {
+		t.Fatalf("versions of %s after it was replaced: got %+v, %v; want the new content and the one it replaced", p, vs, err)
+	}
+	var old string
+	for _, v := range vs {
+		if !v.Current {
+			old = v.ID
+		}
+	}
+	if old == "" {
+		t.Fatalf("versions of %s: got %+v, want one that is not current", p, vs)
+	}
+	if _, err := s.Restore(ctx, p, old); err != nil {
+		t.Fatalf("restore the replaced content of %s: %v", p, err)
+	}
+	if got := string(get(t, s, p)); got != was {
+		t.Errorf("%s after restoring what it replaced reads %q, want %q", p, got, was)
 	}
 }
 
@@ -327,6 +354,10 @@ func testCopy(t *testing.T, env *Env) {
 	if err := s.Copy(ctx, "/src/one", "/dst/one", vfs.CopyOptions{Replace: true}); err != nil {
 		t.Fatal(err)
 	}
+	if got := string(get(t, s, "/dst/one")); got != "changed" {
+		t.Errorf("file copied over another reads %q, want %q", got, "changed")
+	}
+	restoreReplaced(t, s, "/dst/one", "1")
 	wantKind(t, "into itself", s.Copy(ctx, "/src", "/src/deep/x", vfs.CopyOptions{}), vfs.KindInvalid)
 }
 

@@ -532,6 +532,27 @@ func (su suite) testVersions(t *testing.T) {
 		}
 		return nil
 	})
+
+	// A file that replaces another takes over its versions, even once the
+	// replaced one is deleted.
+	var g *meta.Node
+	update(t, s, func(tx meta.Tx) error {
+		g = mkfile(t, tx, meta.RootID, "replacement", 0)
+		if err := tx.DeleteNode(f.ID, t0); err != nil {
+			return err
+		}
+		return tx.MoveVersions(f.ID, g.ID)
+	})
+	view(t, s, func(tx meta.Tx) error {
+		moved, err := tx.Versions(g.ID)
+		if err != nil || len(moved) != 2 || moved[0].ID != v2.ID || moved[1].NodeID != g.ID {
+			t.Errorf("Versions after MoveVersions: got %+v, %v; want versions %d and %d of node %d", moved, err, v2.ID, v1.ID, g.ID)
+		}
+		if left, err := tx.Versions(f.ID); err != nil || len(left) != 0 {
+			t.Errorf("Versions of the replaced file: got %d, %v; want none", len(left), err)
+		}
+		return nil
+	})
 }
 
 func sameVersion(got, want *meta.Version) string {

@@ -48,6 +48,13 @@ func (t *tx) Versions(nodeID int64) ([]*meta.Version, error) {
 		WHERE node_id = ? ORDER BY id DESC`, nodeID)
 }
 
+// MoveVersions gives the versions of node from to node to. Neither node
+// needs to be live: a replaced file is deleted by then.
+func (t *tx) MoveVersions(from, to int64) error {
+	_, err := t.exec(`UPDATE versions SET node_id = ? WHERE node_id = ?`, to, from)
+	return err
+}
+
 // BlobReferenced reports whether any version or suspended upload uses the
 // blob key.
 func (t *tx) BlobReferenced(key string) (bool, error) {
