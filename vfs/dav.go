@@ -592,8 +592,9 @@ const (
 // Props returns the dead properties of the item at p, in order of space
 // and name.
 //
-// Rule: reading properties needs list or read on the item. Like Stat, a
-// successful call is not recorded; a refused one is.
+// Rule: reading properties needs list or read on the item; an item seen
+// without either (a folder that only leads to a grant below) shows none.
+// Like Stat, a successful call is not recorded; a refused one is.
 func (s *Session) Props(ctx context.Context, p string) ([]Prop, error) {
 	var out []Prop
 	err := s.fs.view(ctx, func(tx meta.Tx) error {
@@ -605,7 +606,9 @@ func (s *Session) Props(ctx context.Context, p string) ([]Prop, error) {
 			return err
 		}
 		if s.allowed(t)&(policy.List|policy.Read) == 0 {
-			return deny("read")
+			// A folder seen only because it leads to a grant below
+			// shows no properties, as ChildProps leaves it out.
+			return nil
 		}
 		out, err = props(tx, t.node.ID)
 		return err

@@ -422,6 +422,19 @@ func TestProps(t *testing.T) {
 		if err != nil || len(kids["doc.txt"]) != 2 || len(kids) != 1 {
 			t.Errorf("child props: got %+v, %v; want doc.txt's two", kids, err)
 		}
+		// Folders carol sees only on her way to the grant show none, so
+		// that a PROPFIND of them lists them rather than failing.
+		for _, p := range []string{"/", "/alice"} {
+			if ps, err := d.carol.Props(ctx, p); err != nil || len(ps) != 0 {
+				t.Errorf("props of %s, which leads to carol's grant: got %+v, %v; want none", p, ps, err)
+			}
+		}
+		if err := d.alice.Mkdir(ctx, "/private"); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := d.carol.Props(ctx, "/alice/private"); vfs.KindOf(err) != vfs.KindNotExist {
+			t.Errorf("props of a folder carol may not see: got %v, want not exist", err)
+		}
 
 		tests := []struct {
 			name  string

@@ -104,6 +104,19 @@ func TestCrossUser(t *testing.T) {
 			})
 		}
 
+		// The folders on bob's way to his grant list, with everything
+		// they hold that he may see and nothing else, whatever he asks
+		// for (an empty body asks for every property, dead ones too).
+		for _, p := range []string{"/dav/", "/dav/alice/"} {
+			for _, body := range []string{"", `<D:propfind xmlns:D="DAV:"><D:allprop/></D:propfind>`} {
+				resp, got := s.do(t, "bob", "bob-password", "PROPFIND", p, strings.NewReader(body), "Depth", "1")
+				wantStatus(t, "bob's PROPFIND of "+p, resp, got, http.StatusMultiStatus)
+				if strings.Contains(got, "private") || (p == "/dav/alice/" && !strings.Contains(got, "/dav/alice/shared/")) {
+					t.Errorf("bob's PROPFIND of %s: got %s, want the shared folder alone", p, got)
+				}
+			}
+		}
+
 		// Carol sees that doc.txt is locked, but not the token.
 		c, cpw := as("carol")
 		res := s.propfind(t, c, cpw, doc, "0", `<D:propfind xmlns:D="DAV:"><D:prop><D:lockdiscovery/></D:prop></D:propfind>`)
