@@ -152,6 +152,9 @@ func (a *Admin) AddUser(ctx context.Context, name string, opts UserOptions) (*po
 	if err := policy.CheckUserName(name); err != nil {
 		return nil, &Error{Op: "user add", Kind: KindInvalid, Err: invalidf("bad user name: %v", err)}
 	}
+	if opts.QuotaBytes < 0 {
+		return nil, &Error{Op: "user add", Kind: KindInvalid, Err: invalidf("a quota is a number of bytes, or 0 for no limit; %d is neither", opts.QuotaBytes)}
+	}
 	if opts.Password != "" {
 		hash, err := policy.HashPassword(opts.Password)
 		if err != nil {

@@ -24,7 +24,7 @@ func (c *cmdContext) openAdmin(ctx context.Context) (*vfs.Admin, func(), error) 
 	if err != nil {
 		return nil, nil, err
 	}
-	m, err := openMeta(ctx, cfg, true)
+	m, err := openMeta(ctx, cfg, false)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -96,6 +96,9 @@ func cmdUserAdd(ctx context.Context, c *cmdContext, args []string) error {
 	pos, err := c.parse(args, 1, 1)
 	if err != nil {
 		return err
+	}
+	if opts.QuotaBytes < 0 {
+		return usagef("--quota is a number of bytes, or 0 for no limit")
 	}
 	if pwStdin {
 		if opts.Password, err = readLine(c.io.in); err != nil {

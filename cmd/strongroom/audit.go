@@ -43,6 +43,9 @@ func cmdAuditList(ctx context.Context, c *cmdContext, args []string) error {
 	if _, err := c.parse(args, 0, 0); err != nil {
 		return err
 	}
+	if f.Limit < 0 {
+		return usagef("--limit is a number of records, or 0 for all")
+	}
 	var err error
 	if f.Since, err = parseSince(since, time.Now()); err != nil {
 		return err

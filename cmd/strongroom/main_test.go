@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"database/sql"
+	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -42,6 +43,8 @@ func TestUsage(t *testing.T) {
 		{[]string{"audit", "export", "--format", "xml"}, exitUsage, "use jsonl or csv"},
 		{[]string{"audit", "list", "--since", "yesterday-ish"}, exitUsage, "--since"},
 		{[]string{"user", "add", "bob"}, exitUsage, "password"},
+		{[]string{"user", "add", "bob", "--quota", "-5", "--password-stdin"}, exitUsage, "--quota"},
+		{[]string{"audit", "list", "--limit", "-1"}, exitUsage, "--limit"},
 		{[]string{"version"}, exitOK, ""},
 		{[]string{"help"}, exitOK, ""},
 	}
@@ -55,6 +58,19 @@ func TestUsage(t *testing.T) {
 				t.Errorf("error is more than a line and its usage: %q", errs)
 			}
 		})
+	}
+}
+
+// An admin command pointed at a folder that does not exist says so, and
+// does not start an empty store there.
+func TestAdminNeedsDataFolder(t *testing.T) {
+	missing := filepath.Join(t.TempDir(), "no-such-folder")
+	code, _, errs := cli(t, "", "user", "list", "--data", missing)
+	if code != exitFail || !strings.Contains(errs, "no data folder") || !strings.Contains(errs, "--data") {
+		t.Errorf("user list on a missing data folder: exit %d %q; want %d and a message naming --data", code, errs, exitFail)
+	}
+	if _, err := os.Stat(missing); !os.IsNotExist(err) {
+		t.Errorf("the missing data folder was created: %v", err)
 	}
 }
 

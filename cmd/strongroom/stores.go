@@ -18,7 +18,8 @@ import (
 func embedded(cfg *configs.Config) bool { return cfg.Database.URL == "" }
 
 // openMeta opens the metadata store the configuration names. With create
-// set, the data folder is made if missing (mode 0700).
+// set, the data folder is made if missing (mode 0700); without it, a
+// missing data folder is an error.
 func openMeta(ctx context.Context, cfg *configs.Config, create bool) (meta.Store, error) {
 	url := cfg.Database.URL
 	switch {
@@ -46,6 +47,10 @@ func dataFolder(dir string, create bool) error {
 			return fmt.Errorf("create data folder: %w", err)
 		}
 		return nil
+	case os.IsNotExist(err):
+		// An admin command run from the wrong folder, or with a mistyped
+		// --data, would otherwise start an empty store of its own.
+		return fmt.Errorf("there is no data folder %s: pass the --data (or --database) your server runs with, or start `strongroom serve --data %s` once to create it", dir, dir)
 	}
 	return fmt.Errorf("data folder %s: %w", dir, err)
 }
