@@ -406,6 +406,33 @@ func TestMalformed(t *testing.T) {
 	want(t, c.do("GET", "/api/v1/stat/big.bin", nil), http.StatusNotFound, "not_found")
 }
 
+// An address that fails to sign in too often is told so, and for how
+// long, over the API and on the sign-in page.
+func TestThrottled(t *testing.T) {
+	env := vfstest.Embedded(t)
+	env.AddUser(t, "alice", "pw-alice-1")
+	ts := newTestServer(t, env, nil)
+	anon := ts.anonymous(t)
+	for range 10 {
+		want(t, anon.do("GET", "/api/v1/list/", nil, "Authorization", "Bearer alice:srt_wrong"), http.StatusUnauthorized, "unauthenticated")
+	}
+
+	resp := anon.do("GET", "/api/v1/list/", nil, "Authorization", "Bearer alice:srt_wrong")
+	body := want(t, resp, http.StatusTooManyRequests, "throttled")
+	if !strings.Contains(body, "too many failed sign-ins") {
+		t.Errorf("throttled reply: got %s, want it to say why", body)
+	}
+	if ra := resp.Header.Get("Retry-After"); ra == "" || ra == "0" {
+		t.Errorf("throttled reply: Retry-After %q, want the seconds until the address may try again", ra)
+	}
+
+	page := ts.anonymous(t).signIn("alice", "pw-alice-1")
+	text := readAll(t, page)
+	if page.StatusCode != http.StatusTooManyRequests || !strings.Contains(text, "Too many failed sign-ins") || page.Header.Get("Retry-After") == "" {
+		t.Errorf("sign-in page while throttled: status %d, Retry-After %q; want 429 saying why", page.StatusCode, page.Header.Get("Retry-After"))
+	}
+}
+
 // Names that Windows would read as path syntax are flattened in a zip, and
 // an empty file with no version yet downloads as empty.
 func TestZipNames(t *testing.T) {

@@ -59,6 +59,10 @@ func kindStatus(k vfs.Kind) (int, string) {
 	return http.StatusInternalServerError, "internal"
 }
 
+// throttledMessage answers a sign-in from an address that failed too
+// often; the reply's Retry-After says for how long.
+const throttledMessage = "too many failed sign-ins from this address; try again later"
+
 // classify turns any error into what a client is told: status, code and a
 // message safe to show. Only vfs's Error.Message and our own refusals
 // cross; every other text stays in the log.
@@ -68,7 +72,7 @@ func classify(err error) *webError {
 		return we
 	}
 	if errors.Is(err, vfs.ErrThrottled) {
-		return &webError{http.StatusTooManyRequests, "throttled", vfs.ErrThrottled.Message()}
+		return &webError{http.StatusTooManyRequests, "throttled", throttledMessage}
 	}
 	var mbe *http.MaxBytesError
 	if errors.As(err, &mbe) {

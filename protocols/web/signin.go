@@ -3,6 +3,7 @@ package web
 import (
 	"errors"
 	"net/http"
+	"strconv"
 	"time"
 
 	"strongroom/vfs"
@@ -44,7 +45,8 @@ func (h *Handler) pageSignInPost(w http.ResponseWriter, r *http.Request, _ *call
 	u, err := h.fs.Authenticate(r.Context(), name, vfs.Credential{Password: password}, info)
 	switch {
 	case errors.Is(err, vfs.ErrThrottled):
-		h.signinForm(w, r, http.StatusTooManyRequests, vfs.ErrThrottled.Message())
+		w.Header().Set("Retry-After", strconv.Itoa(int(h.fs.LoginBan().Seconds())))
+		h.signinForm(w, r, http.StatusTooManyRequests, "Too many failed sign-ins from this address; try again later.")
 		return nil
 	case errors.Is(err, vfs.ErrBadLogin):
 		h.signinForm(w, r, http.StatusUnauthorized, "Sign-in failed: check your user name and password.")

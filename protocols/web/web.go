@@ -5,6 +5,7 @@ import (
 	"html/template"
 	"log/slog"
 	"net/http"
+	"strconv"
 	"time"
 
 	"strongroom/vfs"
@@ -205,6 +206,9 @@ func (h *Handler) reply(w http.ResponseWriter, r *http.Request, api bool, err er
 	if we.code == "internal" && vfs.KindOf(err) == vfs.KindOther && !isVFSError(err) {
 		// vfs logs its own unexpected failures; this is one of ours.
 		h.log.Error("request failed", "method", r.Method, "path", r.URL.Path, "err", err)
+	}
+	if we.status == http.StatusTooManyRequests {
+		w.Header().Set("Retry-After", strconv.Itoa(int(h.fs.LoginBan().Seconds())))
 	}
 	if api {
 		if we.status == http.StatusUnauthorized {
