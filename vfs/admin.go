@@ -54,7 +54,7 @@ func (a *Admin) do(ctx context.Context, op, p string, fn func(tx meta.Tx, ev *au
 	}
 	kind := classify(err)
 	ev.Outcome, ev.Reason = audit.Failed, reason(err)
-	if kind == KindPermission {
+	if kind == KindPermission || errors.Is(err, errInvisible) {
 		ev.Outcome = audit.Denied
 	}
 	a.fs.appendAudit(ctx, chain, ev)
@@ -84,7 +84,7 @@ func (a *Admin) lookup(tx meta.Tx, p string) (*meta.Node, []int64, error) {
 		chain = append(chain, n.ID)
 	}
 	if a.scope != 0 && n.TenantID != a.scope {
-		return nil, nil, &Error{Op: "lookup", Path: p, Kind: KindNotExist, Err: fmt.Errorf("no file or folder %s", p)}
+		return nil, nil, &Error{Op: "lookup", Path: p, Kind: KindNotExist, Err: fmt.Errorf("no file or folder %s: %w", p, errInvisible)}
 	}
 	return n, chain, nil
 }
@@ -354,8 +354,13 @@ func (a *Admin) describeGrants(tx meta.Tx, grants []policy.Grant) ([]GrantInfo, 
 
 func (a *Admin) user(tx meta.Tx, name string) (*policy.User, error) {
 	u, err := tx.UserByName(name)
-	if errors.Is(err, meta.ErrNotFound) || (err == nil && a.scope != 0 && u.TenantID != a.scope) {
+	if errors.Is(err, meta.ErrNotFound) {
 		return nil, &Error{Op: "user", Path: name, Kind: KindNotExist, Err: fmt.Errorf("no user %q", name)}
+	}
+	if err == nil && a.scope != 0 && u.TenantID != a.scope {
+		// Another tenant's user: "not found" to the caller, "denied" in
+		// the audit trail.
+		return nil, &Error{Op: "user", Path: name, Kind: KindNotExist, Err: fmt.Errorf("no user %q: %w", name, errInvisible)}
 	}
 	return u, err
 }
@@ -514,8 +519,11 @@ func (a *Admin) AddMember(ctx context.Context, group, user string) error {
 
 func (a *Admin) group(tx meta.Tx, name string) (*policy.Group, error) {
 	g, err := tx.GroupByName(name)
-	if errors.Is(err, meta.ErrNotFound) || (err == nil && a.scope != 0 && g.TenantID != a.scope) {
+	if errors.Is(err, meta.ErrNotFound) {
 		return nil, &Error{Op: "group", Kind: KindNotExist, Err: fmt.Errorf("no group %q", name)}
+	}
+	if err == nil && a.scope != 0 && g.TenantID != a.scope {
+		return nil, &Error{Op: "group", Kind: KindNotExist, Err: fmt.Errorf("no group %q: %w", name, errInvisible)}
 	}
 	return g, err
 }

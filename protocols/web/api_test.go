@@ -277,6 +277,18 @@ func TestTenants(t *testing.T) {
 			}
 			want(t, acme.do("POST", "/api/v1/admin/users/globex-user/disabled", map[string]bool{"disabled": true}), http.StatusNotFound, "not_found")
 			want(t, acme.do("POST", "/api/v1/admin/grants", grantRequest{Subject: "user:acme-user", Path: "/globex", Actions: "read"}), http.StatusNotFound, "not_found")
+			// To acme's admin another tenant's user is not there; the
+			// audit trail records the attempts as refused.
+			denied := 0
+			err := env.Admin.AuditEvents(ctx, meta.AuditFilter{User: "acme-admin"}, func(e *audit.Event) error {
+				if e.Outcome == audit.Denied && (e.Op == "user.disable" || e.Op == "grant") {
+					denied++
+				}
+				return nil
+			})
+			if err != nil || denied != 2 {
+				t.Errorf("denied records of acme's admin reaching into globex: got %d, %v; want 2", denied, err)
+			}
 			// A user made by a tenant's admin lands in that tenant.
 			u := decode[userJSON](t, want(t, acme.do("POST", "/api/v1/admin/users", addUserRequest{Name: "acme-new", Password: "pw-new-1234"}), http.StatusCreated, ""))
 			d := decode[userJSON](t, want(t, acme.do("GET", "/api/v1/admin/users/"+u.Name, nil), http.StatusOK, ""))
