@@ -8,8 +8,9 @@
 #   server's peak RSS.
 #
 # Each figure is the median of RUNS timed runs (min and max beside it),
-# after an untimed warm-up; the previous copy is deleted before each timed
-# upload, and the page cache is synced between runs.
+# after an untimed warm-up; the two servers take turns run by run, the
+# previous copy is deleted before each timed upload, and the page cache is
+# synced between runs.
 #
 #   bench/sftp.sh                      embedded stores (SQLite + a folder)
 #   MODE=production bench/sftp.sh      PostgreSQL + S3, from scripts/services.sh
@@ -151,20 +152,36 @@ stats() {
 }
 
 declare -A result rss
+# measure CIPHER NAME SETUP CMDS UNIT AMOUNT: an untimed warm-up on each
+# server, then RUNS timed runs that take turns between the two servers,
+# so that a slow spell of this machine weighs on both alike.
 measure() {
-	local server=$1 cipher=$2 name=$3 setup=$4 cmds=$5 unit=$6 amount=$7
-	local values=() peaks=() i out secs peak
-	timed "$server" "$cipher" "$setup" "$cmds" >/dev/null # warm-up, untimed
-	for i in $(seq 1 "$RUNS"); do
-		out=$(timed "$server" "$cipher" "$setup" "$cmds")
-		secs=${out% *}
-		peak=${out#* }
-		if [ "$unit" = s ]; then values+=("$secs"); else values+=("$(echo "$amount / $secs" | bc -l)"); fi
-		peaks+=("$peak")
+	local cipher=$1 name=$2 setup=$3 cmds=$4 unit=$5 amount=$6
+	local server i out secs
+	declare -A values peaks
+	for server in strongroom sshd; do
+		timed "$server" "$cipher" "$setup" "$cmds" >/dev/null
+		values[$server]="" peaks[$server]=""
 	done
-	result[$server,$cipher,$name]=$(stats "${values[@]}")
-	rss[$server,$cipher,$name]=$(printf '%s\n' "${peaks[@]}" | sort -n | tail -n 1)
-	log "$server $cipher $name: ${result[$server,$cipher,$name]} $unit (median min max)"
+	for i in $(seq 1 "$RUNS"); do
+		for server in strongroom sshd; do
+			out=$(timed "$server" "$cipher" "$setup" "$cmds")
+			secs=${out% *}
+			if [ "$unit" = s ]; then
+				values[$server]+=" $secs"
+			else
+				values[$server]+=" $(echo "$amount / $secs" | bc -l)"
+			fi
+			peaks[$server]+=" ${out#* }"
+		done
+	done
+	for server in strongroom sshd; do
+		# shellcheck disable=SC2086 # the lists are meant to split
+		result[$server,$cipher,$name]=$(stats ${values[$server]})
+		# shellcheck disable=SC2086
+		rss[$server,$cipher,$name]=$(printf '%s\n' ${peaks[$server]} | sort -n | tail -n 1)
+		log "$server $cipher $name: ${result[$server,$cipher,$name]} $unit (median min max)"
+	done
 }
 
 if [[ " $TESTS " == *" list "* ]]; then
@@ -174,18 +191,18 @@ if [[ " $TESTS " == *" list "* ]]; then
 fi
 
 for cipher in $CIPHERS; do
-	for server in strongroom sshd; do
-		for name in $TESTS; do
-			case $name in
-			upload) measure "$server" "$cipher" upload "-rm big" "put big big" MiB/s "$BIG_MIB" ;;
-			download)
-				[[ " $TESTS " == *" upload "* ]] || printf 'put big big\n' | run_sftp "$server" "$cipher"
-				measure "$server" "$cipher" download "" "get big /dev/null" MiB/s "$BIG_MIB"
-				;;
-			small) measure "$server" "$cipher" small "$(printf -- '-rm small/*\n-rmdir small\nmkdir small')" "put small/* small/" files/s "$SMALL_FILES" ;;
-			list) measure "$server" "$cipher" list "" "ls -l many" s 1 ;;
-			esac
-		done
+	for name in $TESTS; do
+		case $name in
+		upload) measure "$cipher" upload "-rm big" "put big big" MiB/s "$BIG_MIB" ;;
+		download)
+			if [[ " $TESTS " != *" upload "* ]]; then
+				for server in strongroom sshd; do printf 'put big big\n' | run_sftp "$server" "$cipher"; done
+			fi
+			measure "$cipher" download "" "get big /dev/null" MiB/s "$BIG_MIB"
+			;;
+		small) measure "$cipher" small "$(printf -- '-rm small/*\n-rmdir small\nmkdir small')" "put small/* small/" files/s "$SMALL_FILES" ;;
+		list) measure "$cipher" list "" "ls -l many" s 1 ;;
+		esac
 	done
 done
 
