@@ -70,3 +70,66 @@ func TestDirectWrites(t *testing.T) {
 		}
 	}
 }
+
+// Ranges of an object read with direct I/O are the bytes asked for:
+// starting inside a chunk, crossing chunks, running to the end or past
+// it; and a reader closed halfway stops reading ahead.
+func TestDirectReads(t *testing.T) {
+	s, err := Open(t.TempDir(), &Options{DirectIO: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	size := 3*directChunk + 777
+	data := make([]byte, size)
+	for i := range data {
+		data[i] = byte(rand.IntN(256))
+	}
+	key := blob.NewKey()
+	w, err := s.NewWriter(context.Background(), key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := w.Write(data); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Commit(); err != nil {
+		t.Fatal(err)
+	}
+
+	for _, tc := range []struct{ off, n int64 }{
+		{0, -1}, {0, 1}, {1, -1}, {directChunk - 1, 2}, {directChunk, directChunk},
+		{12345, 2*directChunk + 5}, {int64(size) - 10, -1}, {int64(size) - 10, 100},
+		{int64(size), -1}, {int64(size) + directChunk, 10},
+	} {
+		r, err := s.NewRangeReader(context.Background(), key, tc.off, tc.n)
+		if err != nil {
+			t.Fatalf("range %d+%d: %v", tc.off, tc.n, err)
+		}
+		if _, direct := r.(*directReader); !direct && tc.off == 0 && tc.n < 0 {
+			t.Logf("the test folder's filesystem refuses direct I/O: testing the page-cache path")
+		}
+		got, err := io.ReadAll(r)
+		if cerr := r.Close(); err == nil {
+			err = cerr
+		}
+		from := min(tc.off, int64(size))
+		to := int64(size)
+		if tc.n >= 0 {
+			to = min(from+tc.n, to)
+		}
+		if err != nil || !bytes.Equal(got, data[from:to]) {
+			t.Errorf("range %d+%d: got %d bytes, %v; want bytes %d to %d", tc.off, tc.n, len(got), err, from, to)
+		}
+	}
+
+	r, err := s.NewRangeReader(context.Background(), key, 0, -1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := io.ReadFull(r, make([]byte, 100)); err != nil {
+		t.Fatal(err)
+	}
+	if err := r.Close(); err != nil {
+		t.Errorf("close halfway: %v", err)
+	}
+}

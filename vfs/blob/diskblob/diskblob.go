@@ -43,12 +43,12 @@ type Options struct {
 	// missing folder fails, so that a mistyped path is reported rather
 	// than answered with an empty store.
 	Create bool
-	// DirectIO writes uploads with direct I/O where the filesystem allows
-	// it, bypassing the page cache: large uploads cost a third less CPU
-	// and run faster (measured 239 -> 353 MiB/s over SFTP), but a file
-	// just uploaded is then read from disk, not from memory (a 1 GiB GET
-	// right after its PUT fell from 1063 to 297 MiB/s on a busy disk).
-	// Off by default.
+	// DirectIO writes and reads objects with direct I/O where the
+	// filesystem allows it, bypassing the page cache, in 1 MiB chunks with
+	// one chunk in flight ahead: large uploads cost a third less CPU and
+	// run faster (measured 239 -> 353 MiB/s over SFTP), and reads come
+	// from the disk in large steps rather than through the kernel's small
+	// read-ahead, since an object written this way is not in memory.
 	DirectIO bool
 }
 
@@ -94,7 +94,8 @@ func (s *Store) path(key string) (file, dir string) {
 	return filepath.Join(dir, key), dir
 }
 
-// NewRangeReader opens the object's file and seeks to offset. A range
+// NewRangeReader opens the object's file and seeks to offset, or with
+// Options.DirectIO reads it with direct I/O (see directReader). A range
 // past the end of the object reads as empty.
 func (s *Store) NewRangeReader(ctx context.Context, key string, offset, length int64) (io.ReadCloser, error) {
 	if err := checkKey(key); err != nil {
@@ -111,6 +112,9 @@ func (s *Store) NewRangeReader(ctx context.Context, key string, offset, length i
 	}
 	if err != nil {
 		return nil, err
+	}
+	if s.direct && length != 0 && setDirect(f, true) {
+		return newDirectReader(f, offset, length), nil
 	}
 	if _, err := f.Seek(offset, io.SeekStart); err != nil {
 		f.Close()

@@ -28,6 +28,17 @@ func TestStore(t *testing.T) {
 	})
 }
 
+// The same suite with direct I/O, where the test's filesystem offers it.
+func TestStoreDirectIO(t *testing.T) {
+	blobtest.Run(t, func(t *testing.T) blob.Store {
+		s, err := diskblob.Open(filepath.Join(t.TempDir(), "blobs"), &diskblob.Options{Create: true, DirectIO: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s
+	})
+}
+
 func TestOpen(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "blobs")
 	if _, err := diskblob.Open(dir, nil); !errors.Is(err, os.ErrNotExist) {
