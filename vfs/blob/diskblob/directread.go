@@ -47,16 +47,24 @@ func newDirectReader(f *os.File, offset, length int64) *directReader {
 		f: f, chunks: make(chan directRead, 1), done: make(chan struct{}),
 		skip: int(offset - start), left: length,
 	}
+	end := int64(-1) // no chunk starts at or past end; -1 for no bound
+	if length >= 0 {
+		end = offset + length
+	}
 	r.wg.Add(1)
-	go r.readAhead(start)
+	go r.readAhead(start, end)
 	return r
 }
 
-// readAhead reads chunks in order from pos until the end of the file, an
-// error, or Close.
-func (r *directReader) readAhead(pos int64) {
+// readAhead reads chunks in order from pos until the end of the file or
+// of the range, an error, or Close.
+func (r *directReader) readAhead(pos, end int64) {
 	defer r.wg.Done()
 	for {
+		if end >= 0 && pos >= end {
+			r.send(directRead{err: io.EOF})
+			return
+		}
 		buf := directBuffers.Get().([]byte)
 		n, err := r.f.ReadAt(buf, pos)
 		if n < len(buf) && (err == nil || (pos+int64(n))%directAlign != 0) {
@@ -66,16 +74,24 @@ func (r *directReader) readAhead(pos int64) {
 			// error rather than answer the end.
 			err = io.EOF
 		}
-		select {
-		case r.chunks <- directRead{buf, n, err}:
-		case <-r.done:
-			directBuffers.Put(buf)
-			return
-		}
-		if err != nil {
+		if !r.send(directRead{buf, n, err}) || err != nil {
 			return
 		}
 		pos += int64(n)
+	}
+}
+
+// send hands c to the reader, or gives its buffer back and reports false
+// once the reader is closed.
+func (r *directReader) send(c directRead) bool {
+	select {
+	case r.chunks <- c:
+		return true
+	case <-r.done:
+		if c.buf != nil {
+			directBuffers.Put(c.buf)
+		}
+		return false
 	}
 }
 
@@ -90,7 +106,7 @@ func (r *directReader) Read(p []byte) (int, error) {
 		}
 		r.giveBack()
 		c := <-r.chunks
-		r.held, r.cur = c.buf, c.buf[:c.n]
+		r.held, r.cur = c.buf, c.buf[:c.n] // no buffer: the range's end
 		if r.skip > 0 {
 			r.cur = r.cur[min(r.skip, len(r.cur)):]
 			r.skip = 0
@@ -123,7 +139,9 @@ func (r *directReader) Close() error {
 	r.wg.Wait()
 	select {
 	case c := <-r.chunks:
-		directBuffers.Put(c.buf)
+		if c.buf != nil {
+			directBuffers.Put(c.buf)
+		}
 	default:
 	}
 	r.giveBack()
