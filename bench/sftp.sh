@@ -17,7 +17,7 @@
 #   CIPHERS="aes128-gcm@openssh.com" RUNS=3 bench/sftp.sh
 #   TESTS="small list" bench/sftp.sh   only some of upload download small list
 #   PROFILE=cpu.pprof bench/sftp.sh    also write the Strongroom server's CPU profile
-#   DIRECT_IO=1 bench/sftp.sh          blobs written with direct I/O (blobs.direct_io)
+#   DIRECT_IO=0 bench/sftp.sh          blobs through the page cache (blobs.direct_io = false)
 #
 # Both servers run as children of this script and are stopped by PID at
 # the end. Nothing leaves 127.0.0.1.
@@ -61,7 +61,7 @@ log "building the Strongroom bench server"
 sr_port=$(free_port)
 sr_args=(-data "$work/sr-data" -addr "127.0.0.1:$sr_port" -key "$work/id.pub")
 [ -n "$PROFILE" ] && sr_args+=(-cpuprofile "$(realpath -m "$PROFILE")")
-[ -n "${DIRECT_IO:-}" ] && sr_args+=(-direct-io)
+[ "${DIRECT_IO:-1}" = 0 ] && sr_args+=(-direct-io=false)
 if [ "$MODE" = production ]; then
 	eval "$(cd "$here" && scripts/services.sh)"
 	sr_args+=(-database "$STRONGROOM_TEST_POSTGRES" -blobs "$STRONGROOM_TEST_S3")

@@ -31,8 +31,8 @@ cleanup() {
 }
 trap cleanup EXIT
 
-# DIRECT_IO=1: blobs written with direct I/O (blobs.direct_io).
-[ -n "${DIRECT_IO:-}" ] && export STRONGROOM_BLOBS_DIRECT_IO=true
+# DIRECT_IO=0: blobs through the page cache (blobs.direct_io = false).
+[ "${DIRECT_IO:-1}" = 0 ] && export STRONGROOM_BLOBS_DIRECT_IO=false
 
 if [ "$MODE" = production ]; then
 	eval "$(scripts/services.sh)"

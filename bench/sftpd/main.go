@@ -44,7 +44,7 @@ func main() {
 	database := flag.String("database", "", "PostgreSQL URL; empty for SQLite in -data")
 	blobs := flag.String("blobs", "", "S3 URL; empty for a folder in -data")
 	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile here until stopped")
-	directIO := flag.Bool("direct-io", false, "write blobs with direct I/O (blobs.direct_io)")
+	directIO := flag.Bool("direct-io", true, "write and read blobs with direct I/O (blobs.direct_io)")
 	flag.Parse()
 	if *cpuProfile != "" {
 		f, err := os.Create(*cpuProfile)

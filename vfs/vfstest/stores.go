@@ -32,7 +32,8 @@ type spec struct {
 }
 
 // Embedded returns a filesystem on the embedded default: SQLite and a
-// local folder in a temporary directory, with encryption at rest.
+// local folder in a temporary directory, written and read with direct I/O
+// where its filesystem allows, with encryption at rest.
 func Embedded(t testing.TB) *Env {
 	t.Helper()
 	return open(t, newSpec(t, "embedded"))
@@ -72,7 +73,7 @@ func open(t testing.TB, sp spec) *Env {
 		if m, err = sqlitemeta.Open(filepath.Join(sp.Dir, "strongroom.db"), nil); err != nil {
 			t.Fatal(err)
 		}
-		if base, err = diskblob.Open(filepath.Join(sp.Dir, "blobs"), &diskblob.Options{Create: true}); err != nil {
+		if base, err = diskblob.Open(filepath.Join(sp.Dir, "blobs"), &diskblob.Options{Create: true, DirectIO: true}); err != nil {
 			t.Fatal(err)
 		}
 	} else {
