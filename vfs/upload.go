@@ -71,6 +71,9 @@ type Upload struct {
 	pending   map[int64][]byte
 	held      int64 // bytes in pending
 	hash      hash.Hash
+	// prehashed counts bytes ReadFrom's hashing goroutine has added to
+	// hash ahead of emit, which then leaves them out.
+	prehashed int64
 	sniff     []byte
 	quotaLeft int64 // bytes the user may still store; -1 for no limit
 	err       error // first failure; the upload cannot commit after one
@@ -308,7 +311,11 @@ func (u *Upload) emit(b []byte) error {
 	if len(u.sniff) < 512 {
 		u.sniff = append(u.sniff, b[:min(len(b), 512-len(u.sniff))]...)
 	}
-	u.hash.Write(b)
+	ahead := min(u.prehashed, int64(len(b)))
+	u.prehashed -= ahead
+	if rest := b[ahead:]; len(rest) > 0 {
+		u.hash.Write(rest)
+	}
 	u.written += int64(len(b))
 	if u.w == nil && u.written <= u.s.fs.limits.InlineBytes {
 		u.small = append(u.small, b...)

@@ -2,6 +2,7 @@ package vfstest
 
 import (
 	"bytes"
+	"crypto/sha256"
 	"errors"
 	"fmt"
 	"io"
@@ -347,6 +348,19 @@ func auditOf(t *testing.T, env *Env, user string) []*audit.Event {
 	return out
 }
 
+// wantSHA256 checks the checksum kept with p's current version.
+func wantSHA256(t *testing.T, s *vfs.Session, p string, content []byte) {
+	t.Helper()
+	vs, err := s.Versions(ctx, p)
+	if err != nil || len(vs) == 0 {
+		t.Fatalf("versions of %s: %v, %v", p, vs, err)
+	}
+	want := sha256.Sum256(content)
+	if !bytes.Equal(vs[0].SHA256, want[:]) {
+		t.Errorf("SHA-256 kept for %s: got %x, want %x", p, vs[0].SHA256, want)
+	}
+}
+
 // ReadFrom streams a reader into an upload; a reader that fails fails it
 // with the reader's own error, and nothing is committed.
 func testReadFrom(t *testing.T, env *Env) {
@@ -368,6 +382,27 @@ func testReadFrom(t *testing.T, env *Env) {
 	if got := get(t, s, "/whole"); !bytes.Equal(got, data) {
 		t.Errorf("ReadFrom's upload reads back wrong (%d bytes)", len(got))
 	}
+	wantSHA256(t, s, "/whole", data)
+
+	// After bytes written the plain way, ReadFrom's hashing continues
+	// from them.
+	u, err = s.Create(ctx, "/after-write", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := u.Write(data[:1000]); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := u.ReadFrom(bytes.NewReader(data[1000:])); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := u.Write(data[:10]); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := u.Commit(ctx); err != nil {
+		t.Fatal(err)
+	}
+	wantSHA256(t, s, "/after-write", append(append([]byte(nil), data...), data[:10]...))
 
 	cut := errors.New("connection reset")
 	u, err = s.Create(ctx, "/cut", nil)
