@@ -66,11 +66,11 @@ type Upload struct {
 	cancel   context.CancelFunc
 	small    []byte // content so far, while w is nil
 
-	mu        sync.Mutex
-	written   int64 // bytes streamed so far
-	pending   map[int64][]byte
-	held      int64 // bytes in pending
-	hash      hash.Hash
+	mu      sync.Mutex
+	written int64 // bytes streamed so far
+	pending map[int64][]byte
+	held    int64 // bytes in pending
+	hash    hash.Hash
 	// prehashed counts bytes ReadFrom's hashing goroutine has added to
 	// hash ahead of emit, which then leaves them out.
 	prehashed int64

@@ -21,10 +21,7 @@ func TestDirectWrites(t *testing.T) {
 			t.Fatal(err)
 		}
 		for _, size := range []int{0, 1, directChunk - 1, directChunk, directChunk + 1, 3*directChunk + 12345} {
-			data := make([]byte, size)
-			for i := range data {
-				data[i] = byte(rand.IntN(256))
-			}
+			data := randomBytes(size)
 			key := blob.NewKey()
 			w, err := s.NewWriter(context.Background(), key)
 			if err != nil {
@@ -80,10 +77,7 @@ func TestDirectReads(t *testing.T) {
 		t.Fatal(err)
 	}
 	size := 3*directChunk + 777
-	data := make([]byte, size)
-	for i := range data {
-		data[i] = byte(rand.IntN(256))
-	}
+	data := randomBytes(size)
 	key := blob.NewKey()
 	w, err := s.NewWriter(context.Background(), key)
 	if err != nil {
@@ -132,4 +126,12 @@ func TestDirectReads(t *testing.T) {
 	if err := r.Close(); err != nil {
 		t.Errorf("close halfway: %v", err)
 	}
+}
+
+func randomBytes(n int) []byte {
+	b := make([]byte, n)
+	for i := range b {
+		b[i] = byte(rand.IntN(256))
+	}
+	return b
 }
