@@ -469,6 +469,9 @@ func TestZipNames(t *testing.T) {
 		if strings.ContainsAny(f.Name, `\:`) {
 			t.Errorf("zip entry %q keeps Windows path syntax", f.Name)
 		}
+		if f.Modified.Year() < 2000 {
+			t.Errorf("zip entry %q: modified %v, want the item's time", f.Name, f.Modified)
+		}
 	}
 	if len(zr.File) != 4 {
 		t.Errorf("zip has %d entries, want the folder and 3 files", len(zr.File))

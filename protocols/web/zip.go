@@ -67,7 +67,11 @@ func (h *Handler) apiZip(w http.ResponseWriter, r *http.Request, c *caller) erro
 func (h *Handler) zipWalk(ctx context.Context, s *vfs.Session, root, base string) ([]zipEntry, error) {
 	var out []zipEntry
 	var total int64
-	dirs := []zipEntry{{path: root, name: base}}
+	top, err := s.Stat(ctx, root)
+	if err != nil {
+		return nil, err
+	}
+	dirs := []zipEntry{{path: root, name: base, fi: top}}
 	for len(dirs) > 0 {
 		d := dirs[len(dirs)-1]
 		dirs = dirs[:len(dirs)-1]
