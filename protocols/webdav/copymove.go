@@ -46,6 +46,8 @@ func (q *request) copyMove() (int, error) {
 	switch {
 	case dst == q.path:
 		return http.StatusForbidden, statusErrorf(http.StatusForbidden, "the source and the destination are the same")
+	case move && q.path == "/":
+		return http.StatusForbidden, statusErrorf(http.StatusForbidden, "the root folder cannot be moved")
 	case src.IsDir() && within(dst, q.path):
 		return http.StatusForbidden, statusErrorf(http.StatusForbidden, "a folder cannot be put inside itself")
 	}

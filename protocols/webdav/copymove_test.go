@@ -60,6 +60,13 @@ func TestCopyMoveNames(t *testing.T) {
 		if _, err := session(t, env, u).Stat(ctx, "/copy of dir"); !errors.Is(err, vfs.ErrNotExist) {
 			t.Errorf("the moved folder's old name: got %v, want gone", err)
 		}
+
+		// The user's root stays where it is, and the refusal says why.
+		resp, body := s.do(t, u, pw, "MOVE", "/dav/", nil, "Destination", s.ts.URL+"/dav/newroot/")
+		wantStatus(t, "MOVE of the root", resp, body, http.StatusForbidden)
+		if !strings.Contains(body, "root folder cannot be moved") {
+			t.Errorf("MOVE of the root: got %q, want it to say the root cannot be moved", body)
+		}
 	})
 }
 
