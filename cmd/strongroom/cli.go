@@ -95,7 +95,13 @@ var version = "dev"
 func run(ctx context.Context, args []string, std *stdio, env []string) int {
 	cmd, name, rest := lookup(args)
 	if cmd == nil {
-		if len(args) == 0 || args[0] == "help" || args[0] == "-h" || args[0] == "--help" {
+		if len(args) == 0 {
+			// No command is a usage error: a script that lost its
+			// arguments should not go on as if something ran.
+			printHelp(std.err)
+			return exitUsage
+		}
+		if args[0] == "help" || args[0] == "-h" || args[0] == "--help" {
 			printHelp(std.out)
 			return exitOK
 		}

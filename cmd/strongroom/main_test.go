@@ -61,6 +61,14 @@ func TestUsage(t *testing.T) {
 	}
 }
 
+// strongroom alone is a usage error, with the list of commands.
+func TestNoCommand(t *testing.T) {
+	code, out, errs := cli(t, "")
+	if code != exitUsage || out != "" || !strings.Contains(errs, "serve") {
+		t.Errorf("no command: exit %d, stdout %q, stderr %q; want %d and the commands on stderr", code, out, errs, exitUsage)
+	}
+}
+
 // An admin command pointed at a folder that does not exist says so, and
 // does not start an empty store there.
 func TestAdminNeedsDataFolder(t *testing.T) {
