@@ -43,66 +43,62 @@ func (s *Session) Copy(ctx context.Context, from, to string, opts CopyOptions) e
 			return err
 		}
 		budget := MaxCopyNodes
-		n, err := s.copyTree(tx, src.node, parent.node, name, &budget)
+		c, n, err := s.copyTree(tx, src.node, parent.node, name, &budget)
 		ev.Bytes = n
 		if err != nil || replaced == nil {
 			return err
 		}
 		// The copy takes over the history of the file it replaced.
-		c, err := tx.Child(parent.node.ID, name)
-		if err != nil {
-			return err
-		}
 		return tx.MoveVersions(replaced.ID, c.ID)
 	})
 }
 
-// copyTree copies node n as name into folder dir and returns the bytes of
-// content the copy refers to.
-func (s *Session) copyTree(tx meta.Tx, n, dir *meta.Node, name string, budget *int) (int64, error) {
+// copyTree copies node n as name into folder dir and returns the copy and
+// the bytes of content it refers to.
+func (s *Session) copyTree(tx meta.Tx, n, dir *meta.Node, name string, budget *int) (*meta.Node, int64, error) {
 	*budget--
 	if *budget < 0 {
-		return 0, invalidf("a copy may create at most %d items; copy smaller folders", MaxCopyNodes)
+		return nil, 0, invalidf("a copy may create at most %d items; copy smaller folders", MaxCopyNodes)
 	}
 	now := s.fs.now()
 	c := &meta.Node{ParentID: dir.ID, TenantID: dir.TenantID, Name: name, IsDir: n.IsDir, ModTime: n.ModTime, Created: now}
 	if err := tx.CreateNode(c); err != nil {
-		return 0, err
+		return nil, 0, err
 	}
 	if err := copyProps(tx, n.ID, c.ID); err != nil {
-		return 0, err
+		return nil, 0, err
 	}
 	if !n.IsDir && n.VersionID == 0 {
-		return 0, nil // an empty file with no version yet
+		return c, 0, nil // an empty file with no version yet
 	}
 	if !n.IsDir {
 		v, err := tx.Version(n.VersionID)
 		if err != nil {
-			return 0, fmt.Errorf("current version of %q: %w", n.Name, err)
+			return nil, 0, fmt.Errorf("current version of %q: %w", n.Name, err)
 		}
 		nv := *v
 		nv.ID, nv.NodeID, nv.CreatedBy, nv.CreatedName, nv.Created, nv.RestoredFrom = 0, c.ID, s.uid, s.name, now, 0
 		if err := tx.AddVersion(&nv); err != nil {
-			return 0, err
+			return nil, 0, err
 		}
-		return v.Size, tx.SetContent(c.ID, &nv, n.ModTime)
+		return c, v.Size, tx.SetContent(c.ID, &nv, n.ModTime)
 	}
 	var total int64
 	after := ""
 	for {
 		kids, err := tx.Children(n.ID, after, 500)
 		if err != nil {
-			return 0, err
+			return nil, 0, err
 		}
 		for _, k := range kids {
-			size, err := s.copyTree(tx, k, c, k.Name, budget)
+			_, size, err := s.copyTree(tx, k, c, k.Name, budget)
 			if err != nil {
-				return 0, err
+				return nil, 0, err
 			}
 			total += size
 		}
 		if len(kids) < 500 {
-			return total, nil
+			return c, total, nil
 		}
 		after = kids[len(kids)-1].Name
 	}
