@@ -215,6 +215,20 @@ func TestTree(t *testing.T) {
 		if _, err := s.Stat(context.Background(), "/up/Zürich Büro/Straße 5 ä.txt"); vfs.KindOf(err) != vfs.KindNotExist {
 			t.Errorf("source still there after rename: %v", err)
 		}
+		vs, err := s.Versions(context.Background(), "/up/a.txt")
+		if err != nil || len(vs) != 2 {
+			t.Fatalf("versions of a.txt after the rename over it: got %d, %v; want its own and the one moved onto it", len(vs), err)
+		}
+		for _, v := range vs {
+			if !v.Current {
+				if _, err := s.Restore(context.Background(), "/up/a.txt", v.ID); err != nil {
+					t.Fatalf("restore what the rename replaced: %v", err)
+				}
+			}
+		}
+		if got, want := sum(readAll(t, s, "/up/a.txt")), sums["a.txt"]; got != want {
+			t.Errorf("a.txt restored to what the rename replaced: sha256 %s, want %s", got, want)
+		}
 	})
 }
 
