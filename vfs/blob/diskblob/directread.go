@@ -7,7 +7,9 @@ import (
 )
 
 // directReader reads a range of an object's file with direct I/O
-// (Options.DirectIO), in aligned chunks, one chunk ahead of the reader.
+// (Options.DirectIO), in aligned chunks read ahead of the caller: one
+// waiting while the next is read, so at most three chunk buffers (3 MiB)
+// per reader, counting the one being given out.
 //
 // Uploads written with direct I/O leave nothing of themselves in the page
 // cache, so a read that went through it would come from the disk anyway,
@@ -106,7 +108,8 @@ func (r *directReader) Read(p []byte) (int, error) {
 		}
 		r.giveBack()
 		c := <-r.chunks
-		r.held, r.cur = c.buf, c.buf[:c.n] // no buffer: the range's end
+		// A chunk without a buffer marks the end of the range.
+		r.held, r.cur = c.buf, c.buf[:c.n]
 		if r.skip > 0 {
 			r.cur = r.cur[min(r.skip, len(r.cur)):]
 			r.skip = 0

@@ -44,11 +44,13 @@ type Options struct {
 	// than answered with an empty store.
 	Create bool
 	// DirectIO writes and reads objects with direct I/O where the
-	// filesystem allows it, bypassing the page cache, in 1 MiB chunks with
-	// one chunk in flight ahead: large uploads cost a third less CPU and
-	// run faster (measured 239 -> 353 MiB/s over SFTP), and reads come
-	// from the disk in large steps rather than through the kernel's small
-	// read-ahead, since an object written this way is not in memory.
+	// filesystem allows it, bypassing the page cache, in 1 MiB chunks
+	// with the next one already on its way (see directWriter and
+	// directReader): large uploads cost a third less CPU and run faster
+	// (measured 239 -> 353 MiB/s over SFTP on one machine, 186 -> 372 on
+	// another), and reads come from the disk in large steps rather than
+	// through the kernel's small read-ahead, since an object written this
+	// way is not in memory.
 	DirectIO bool
 }
 
