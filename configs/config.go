@@ -142,7 +142,7 @@ func Default() *Config {
 	return &Config{
 		Data:       "./data",
 		Database:   Database{AuditChains: 16},
-		Blobs:      Blobs{PartSize: 16 << 20, DirectIO: true},
+		Blobs:      Blobs{PartSize: 8 << 20, DirectIO: true},
 		Encryption: Encryption{Enabled: true},
 		SFTP: SFTP{Addr: ":2022", MaxSessions: 1000, MaxUserSessions: 20, MaxTransfers: 64,
 			IdleTimeout: Duration{15 * time.Minute}},

@@ -206,7 +206,7 @@ func collectOrphans(ctx context.Context, fs *vfs.FS, blobs *blobStores, cfg *con
 }
 
 // removeStaleUploads clears what a crash left below the blob store's
-// surface: temporary files on disk, incomplete multipart uploads on S3.
+// surface: temporary files on disk, chunks without a manifest on S3.
 func removeStaleUploads(ctx context.Context, blobs any, before time.Time, log *slog.Logger) {
 	type stale interface {
 		RemoveStaleTemp(before time.Time) (int, error)

@@ -9,7 +9,7 @@ import (
 )
 
 // BenchObjectSize is the size of the object each benchmark iteration
-// writes or reads: large enough that per-object costs (a multipart
+// writes or reads: large enough that per-object costs (a manifest,
 // upload, an fsync) do not dominate the figure.
 const BenchObjectSize = 64 << 20
 

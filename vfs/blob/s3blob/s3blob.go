@@ -8,14 +8,16 @@
 //
 // # Uploads
 //
-// An object that ends within its first MiB is sent in one PUT request.
-// A larger one streams as a multipart upload in parts of PartSize bytes
-// (16 MiB by default); the upload holds one part in memory at a time, and
-// an object may have up to 10,000 parts: 156 GiB at the default part
-// size. S3 makes the object visible only when the upload completes, at
-// Commit. An aborted upload is aborted on the server too; one cut off by
-// a crash stays on the server, invisible but paid for, until
-// RemoveIncompleteUploads collects it (or a bucket lifecycle rule does).
+// An object that ends within its first chunk (PartSize bytes, 8 MiB by
+// default) is sent at Commit in one PUT request. A larger one is stored
+// as chunks, objects of their own named PREFIX+k+".0", ".1" and so on,
+// each sent while the next fills (an upload holds two chunks in memory at
+// most), and Commit then writes a small manifest under PREFIX+k that
+// lists them: the object exists, for readers and for Walk, once its
+// manifest does. Chunks.go says why this is not S3's multipart upload.
+// An aborted upload deletes the chunks it sent; chunks that a crash left
+// without a manifest stay on the server, invisible but paid for, until
+// RemoveIncompleteUploads collects them.
 //
 // # Errors
 //
@@ -46,13 +48,15 @@ import (
 // Options.Prefix says otherwise.
 const DefaultPrefix = "blobs/"
 
-// DefaultPartSize is the size of each part of a multipart upload unless
-// Options.PartSize says otherwise. Each upload in flight holds one part in
-// memory. (minio-go's own default for a stream of unknown length is over
-// 500 MiB.)
-const DefaultPartSize = 16 << 20
+// DefaultPartSize is the size of the chunks a large object is stored in,
+// unless Options.PartSize says otherwise. Each upload in flight holds up
+// to two chunks in memory. 8 MiB uploaded a 1 GiB SFTP file to versitygw
+// as fast as 16 MiB did (144 against 145 MiB/s) with a peak RSS of 95 MiB
+// rather than 138.
+const DefaultPartSize = 8 << 20
 
-// Part sizes that S3 accepts.
+// Chunk sizes allowed: S3 takes up to 5 GiB in one PUT; the lower bound
+// keeps the number of requests per GiB sensible.
 const (
 	minPartSize = 5 << 20
 	maxPartSize = 5 << 30
@@ -65,8 +69,9 @@ type Options struct {
 	// stored at the top of the bucket.
 	Prefix string
 
-	// PartSize is the size of each part of a multipart upload, from
-	// 5 MiB to 5 GiB; zero means DefaultPartSize.
+	// PartSize is the size of the chunks a large object is stored in,
+	// from 5 MiB to 5 GiB; zero means DefaultPartSize. Each object's
+	// manifest records its own, so changing it affects only new objects.
 	PartSize int64
 
 	// CreateBucket creates the bucket if it does not exist, rather than
@@ -81,10 +86,11 @@ type Options struct {
 
 // Store is a blob.Store in an S3 bucket. It is safe for concurrent use.
 type Store struct {
-	client   *minio.Client
-	bucket   string
-	prefix   string
-	partSize uint64
+	client    *minio.Client
+	bucket    string
+	prefix    string
+	chunkSize int
+	manifests manifestCache
 }
 
 var _ blob.Store = (*Store)(nil)
@@ -97,7 +103,7 @@ func Open(ctx context.Context, client *minio.Client, bucket string, opts *Option
 		opts = &Options{}
 	}
 
-	s := &Store{client: client, bucket: bucket, prefix: opts.Prefix, partSize: DefaultPartSize}
+	s := &Store{client: client, bucket: bucket, prefix: opts.Prefix, chunkSize: DefaultPartSize}
 	if s.prefix == "" {
 		s.prefix = DefaultPrefix
 	}
@@ -109,9 +115,9 @@ func Open(ctx context.Context, client *minio.Client, bucket string, opts *Option
 	}
 	if opts.PartSize != 0 {
 		if opts.PartSize < minPartSize || opts.PartSize > maxPartSize {
-			return nil, fmt.Errorf("s3blob: part size %d is outside the 5 MiB to 5 GiB that S3 allows", opts.PartSize)
+			return nil, fmt.Errorf("s3blob: part size %d is outside the 5 MiB to 5 GiB allowed", opts.PartSize)
 		}
-		s.partSize = uint64(opts.PartSize)
+		s.chunkSize = int(opts.PartSize)
 	}
 	if err := s.checkBucket(ctx, opts.CreateBucket); err != nil {
 		return nil, err
@@ -198,13 +204,17 @@ var regionCodes = map[string]bool{
 
 // NewRangeReader sends one ranged GET and waits for its answer, so that a
 // missing object is reported here rather than at the first Read. A range
-// that starts past the end of the object reads as empty.
+// that starts past the end of the object reads as empty. If the answer is
+// a manifest, the object is read chunk by chunk from there on.
 func (s *Store) NewRangeReader(ctx context.Context, key string, offset, length int64) (io.ReadCloser, error) {
 	if err := checkKey(key); err != nil {
 		return nil, err
 	}
 	if offset < 0 {
 		return nil, fmt.Errorf("s3blob: negative offset %d", offset)
+	}
+	if m := s.manifests.get(key); m != nil {
+		return s.newChunkReader(ctx, key, m, offset, length), nil
 	}
 
 	name := s.prefix + key
@@ -225,28 +235,72 @@ func (s *Store) NewRangeReader(ctx context.Context, key string, offset, length i
 	// The response body itself, through minio-go's Core: Client.GetObject
 	// would put a goroutine and a copy of every byte between it and the
 	// reader, which was a sixth of the server's CPU in a download.
-	body, _, _, err := minio.Core{Client: s.client}.GetObject(ctx, s.bucket, name, opts)
+	body, _, header, err := minio.Core{Client: s.client}.GetObject(ctx, s.bucket, name, opts)
 	if err != nil {
 		var resp minio.ErrorResponse
-		if errors.As(err, &resp) && resp.StatusCode == http.StatusRequestedRangeNotSatisfiable {
-			return io.NopCloser(bytes.NewReader(nil)), nil // past the end
+		if !errors.As(err, &resp) || resp.StatusCode != http.StatusRequestedRangeNotSatisfiable {
+			return nil, readError(key, err)
 		}
-		return nil, readError(key, err)
+		// Past the end of what is stored under the name: the end of a
+		// plain object, or somewhere within one stored as chunks.
+		info, err := s.client.StatObject(ctx, s.bucket, name, minio.StatObjectOptions{})
+		if err != nil {
+			return nil, readError(key, err)
+		}
+		if !isManifest(info.Metadata) {
+			return io.NopCloser(bytes.NewReader(nil)), nil
+		}
+	} else if !isManifest(header) {
+		return body, nil
+	} else {
+		body.Close()
 	}
-	return body, nil
+
+	m, err := s.readManifest(ctx, key)
+	if err != nil {
+		return nil, err
+	}
+	return s.newChunkReader(ctx, key, m, offset, length), nil
 }
 
-// Delete removes the object. S3 answers a delete of a missing object
-// with success.
+// Delete removes the object, and its chunks if it has any. S3 answers a
+// delete of a missing object with success. The object is gone once its
+// name is; chunks whose deletion fails are left to
+// RemoveIncompleteUploads.
 func (s *Store) Delete(ctx context.Context, key string) error {
 	if err := checkKey(key); err != nil {
 		return err
 	}
 	err := s.client.RemoveObject(ctx, s.bucket, s.prefix+key, minio.RemoveObjectOptions{})
-	if code(err) == "NoSuchKey" {
-		return nil
+	if err != nil && code(err) != "NoSuchKey" {
+		return err
 	}
-	return err
+	s.manifests.forget(key)
+
+	// A manifest is no longer there to say how many chunks there were.
+	objects := make(chan minio.ObjectInfo)
+	listErr := make(chan error, 1)
+	go func() {
+		defer close(objects)
+		for obj := range s.client.ListObjects(ctx, s.bucket, minio.ListObjectsOptions{Prefix: s.prefix + key + ".", Recursive: true}) {
+			if obj.Err != nil {
+				listErr <- obj.Err
+				return
+			}
+			objects <- obj
+		}
+		listErr <- nil
+	}()
+	var first error
+	for e := range s.client.RemoveObjects(ctx, s.bucket, objects, minio.RemoveObjectsOptions{}) {
+		if first == nil && code(e.Err) != "NoSuchKey" {
+			first = fmt.Errorf("s3blob: delete chunk %s: %w", e.ObjectName, e.Err)
+		}
+	}
+	if err := <-listErr; err != nil && first == nil {
+		first = fmt.Errorf("s3blob: list chunks of %s: %w", key, err)
+	}
+	return first
 }
 
 // Walk lists the objects under the prefix, 1,000 per request. Names
@@ -271,11 +325,13 @@ func (s *Store) Walk(ctx context.Context, fn func(key string, written time.Time)
 	return ctx.Err()
 }
 
-// RemoveIncompleteUploads aborts the multipart uploads of objects under
-// the prefix that were started before olderThan and never completed: what
-// a crash leaves behind. It reports how many it aborted. An upload still
-// running when its upload is aborted fails at Commit; so olderThan must
+// RemoveIncompleteUploads deletes what uploads started before olderThan
+// and never finished left under the prefix: chunks without a manifest,
+// and multipart uploads (which this store no longer starts, but earlier
+// versions did). It reports how many uploads it removed. An upload still
+// running when its chunks are removed fails at Commit; so olderThan must
 // be earlier than the start of any upload still running, on any node.
+// It lists every object under the prefix, 1,000 per request.
 func (s *Store) RemoveIncompleteUploads(ctx context.Context, olderThan time.Time) (int, error) {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
@@ -290,6 +346,29 @@ func (s *Store) RemoveIncompleteUploads(ctx context.Context, olderThan time.Time
 		}
 		err := core.AbortMultipartUpload(ctx, s.bucket, u.Key, u.UploadID)
 		if err != nil && code(err) != "NoSuchUpload" {
+			return removed, err
+		}
+		removed++
+	}
+
+	// Names sort so that an object's chunks follow its manifest, if it
+	// has one ("." sorts before every digit and letter).
+	committed, orphan := "", ""
+	for obj := range s.client.ListObjects(ctx, s.bucket, minio.ListObjectsOptions{Prefix: s.prefix, Recursive: true}) {
+		if obj.Err != nil {
+			return removed, obj.Err
+		}
+		name := strings.TrimPrefix(obj.Key, s.prefix)
+		if blob.ValidKey(name) {
+			committed = name
+			continue
+		}
+		key, _, isChunk := strings.Cut(name, ".")
+		if !isChunk || !blob.ValidKey(key) || key == committed || key == orphan || !obj.LastModified.Before(olderThan) {
+			continue
+		}
+		orphan = key
+		if err := s.Delete(ctx, key); err != nil {
 			return removed, err
 		}
 		removed++

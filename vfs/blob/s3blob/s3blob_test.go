@@ -2,8 +2,10 @@ package s3blob_test
 
 import (
 	"context"
+	"errors"
 	"net/url"
 	"os"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -24,9 +26,11 @@ func open(t testing.TB, opts *s3blob.Options) *s3blob.Store {
 	rawURL := testenv.S3(t)
 	o := s3blob.Options{CreateBucket: true, Credentials: s3blob.CredentialsFromEnv(os.Getenv)}
 	if opts != nil {
-		o.PartSize = opts.PartSize
+		o.PartSize, o.Prefix = opts.PartSize, opts.Prefix
 	}
-	o.Prefix = "test-" + blob.NewKey()[:12] + "/"
+	if o.Prefix == "" {
+		o.Prefix = "test-" + blob.NewKey()[:12] + "/"
+	}
 	s, err := s3blob.OpenURL(context.Background(), rawURL, &o)
 	if err != nil {
 		t.Fatal(err)
@@ -56,66 +60,158 @@ func TestStore(t *testing.T) {
 	blobtest.Run(t, func(t *testing.T) blob.Store { return open(t, nil) })
 }
 
-// TestMultipart writes an object of several parts, in writes that do
-// not line up with them, and reads ranges across the part boundaries.
-func TestMultipart(t *testing.T) {
-	s := open(t, &s3blob.Options{PartSize: 5 << 20})
-	data := blobtest.Data(1, 3*5<<20+4321)
+// TestChunks writes an object of several chunks, in writes that do not
+// line up with them, and reads ranges across and at their boundaries,
+// past the end, and through a second store that has not seen the
+// manifest yet.
+func TestChunks(t *testing.T) {
+	const chunk = 5 << 20
+	prefix := "test-" + blob.NewKey()[:12] + "/"
+	s := open(t, &s3blob.Options{PartSize: chunk, Prefix: prefix})
+	data := blobtest.Data(1, 3*chunk+4321)
 	key := blob.NewKey()
 	blobtest.Put(t, s, key, data)
 
-	for _, r := range []struct{ off, n int64 }{{0, -1}, {5<<20 - 3, 6}, {10<<20 - 1, 2}, {15 << 20, -1}} {
-		got, err := blobtest.Get(s, key, r.off, r.n)
-		end := int64(len(data))
-		if r.n >= 0 {
-			end = r.off + r.n
+	names := objectNames(t, prefix)
+	want := []string{key, key + ".0", key + ".1", key + ".2", key + ".3"}
+	if strings.Join(names, " ") != strings.Join(want, " ") {
+		t.Errorf("objects in the bucket: %v, want %v", names, want)
+	}
+
+	ranges := []struct{ off, n int64 }{
+		{0, -1}, {chunk - 3, 6}, {2*chunk - 1, 2}, {chunk, chunk}, {3 * chunk, -1},
+		{3*chunk + 4320, 100}, {int64(len(data)), -1}, {int64(len(data)) + 7, 10}, {chunk + 5, 0},
+	}
+	fresh := open(t, &s3blob.Options{Prefix: prefix}) // no manifest remembered, another chunk size
+	for _, store := range []*s3blob.Store{fresh, s} {
+		for _, r := range ranges {
+			got, err := blobtest.Get(store, key, r.off, r.n)
+			end := int64(len(data))
+			if r.n >= 0 {
+				end = min(end, r.off+r.n)
+			}
+			want := []byte{}
+			if r.off < end {
+				want = data[r.off:end]
+			}
+			if err != nil || string(got) != string(want) {
+				t.Errorf("range (%d, %d): %d bytes, %v; want %d bytes", r.off, r.n, len(got), err, len(want))
+			}
 		}
-		if err != nil || string(got) != string(data[r.off:end]) {
-			t.Errorf("range (%d, %d): %d bytes, %v; want %d bytes", r.off, r.n, len(got), err, end-r.off)
-		}
+	}
+
+	if keys := walkKeys(t, s); len(keys) != 1 || keys[0] != key {
+		t.Errorf("Walk lists %v, want only %s", keys, key)
+	}
+	if err := s.Delete(context.Background(), key); err != nil {
+		t.Fatal(err)
+	}
+	if names := objectNames(t, prefix); len(names) != 0 {
+		t.Errorf("after Delete the bucket still holds %v", names)
+	}
+	if _, err := blobtest.Get(fresh, key, 0, -1); !errors.Is(err, blob.ErrNotExist) {
+		t.Errorf("read after Delete: %v, want ErrNotExist", err)
 	}
 }
 
-// TestAbortMultipart checks that aborting a streaming upload aborts it on
-// the server, rather than leaving parts to be paid for.
-func TestAbortMultipart(t *testing.T) {
-	s := open(t, nil)
+// TestDamagedChunks checks that a missing chunk or a manifest that is not
+// one is an error, not a short or empty object.
+func TestDamagedChunks(t *testing.T) {
+	const chunk = 5 << 20
+	ctx := context.Background()
+	prefix := "test-" + blob.NewKey()[:12] + "/"
+	s := open(t, &s3blob.Options{PartSize: chunk, Prefix: prefix})
+	client, bucket := rawClient(t, testenv.S3(t))
+	data := blobtest.Data(7, 2*chunk+10)
+
+	lost := blob.NewKey()
+	blobtest.Put(t, s, lost, data)
+	if err := client.RemoveObject(ctx, bucket, prefix+lost+".1", minio.RemoveObjectOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	fresh := open(t, &s3blob.Options{Prefix: prefix})
+	if got, err := blobtest.Get(fresh, lost, 0, -1); err == nil {
+		t.Errorf("read of an object missing a chunk: %d bytes and no error", len(got))
+	}
+
+	bad := blob.NewKey()
+	blobtest.Put(t, s, bad, data)
+	_, err := client.PutObject(ctx, bucket, prefix+bad, strings.NewReader(`{"layout":"chunks-v1","chunk_size":0}`), -1,
+		minio.PutObjectOptions{UserMetadata: map[string]string{"Strongroom-Layout": "chunks-v1"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	fresh = open(t, &s3blob.Options{Prefix: prefix})
+	if _, err := blobtest.Get(fresh, bad, 0, -1); err == nil || !strings.Contains(err.Error(), "damaged") {
+		t.Errorf("read of an object with a damaged manifest: %v, want an error that says so", err)
+	}
+}
+
+// TestAbortChunks checks that aborting an upload that already sent chunks
+// deletes them, rather than leaving them to be paid for.
+func TestAbortChunks(t *testing.T) {
+	prefix := "test-" + blob.NewKey()[:12] + "/"
+	s := open(t, &s3blob.Options{PartSize: 5 << 20, Prefix: prefix})
 	w, err := s.NewWriter(context.Background(), blob.NewKey())
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := w.Write(blobtest.Data(2, 3<<20)); err != nil {
+	if _, err := w.Write(blobtest.Data(2, 11<<20)); err != nil {
 		t.Fatal(err)
 	}
 	w.Abort()
-	n, err := s.RemoveIncompleteUploads(context.Background(), time.Now().Add(time.Hour))
-	if err != nil || n != 0 {
-		t.Errorf("after Abort, RemoveIncompleteUploads = %d, %v; want 0 uploads left", n, err)
+	if names := objectNames(t, prefix); len(names) != 0 {
+		t.Errorf("after Abort the bucket holds %v", names)
 	}
 }
 
-// TestRemoveIncompleteUploads leaves a multipart upload unfinished, as a
-// crash would, and collects it.
+// objectNames lists the names under prefix in the test bucket, prefix
+// taken off.
+func objectNames(t *testing.T, prefix string) []string {
+	t.Helper()
+	client, bucket := rawClient(t, testenv.S3(t))
+	var names []string
+	for obj := range client.ListObjects(context.Background(), bucket, minio.ListObjectsOptions{Prefix: prefix, Recursive: true}) {
+		if obj.Err != nil {
+			t.Fatal(obj.Err)
+		}
+		names = append(names, strings.TrimPrefix(obj.Key, prefix))
+	}
+	return names
+}
+
+func walkKeys(t *testing.T, s *s3blob.Store) []string {
+	t.Helper()
+	var keys []string
+	if err := s.Walk(context.Background(), func(key string, _ time.Time) error {
+		keys = append(keys, key)
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	return keys
+}
+
+// TestRemoveIncompleteUploads leaves what a crash leaves, chunks without
+// a manifest and (from earlier versions) a multipart upload, and collects
+// them, and nothing else.
 func TestRemoveIncompleteUploads(t *testing.T) {
 	ctx := context.Background()
-	rawURL := testenv.S3(t)
-	s := open(t, nil)
-	prefix := "" // the store's prefix is private: find it by writing an object
-	key := blob.NewKey()
-	blobtest.Put(t, s, key, []byte("x"))
-	client, bucket := rawClient(t, rawURL)
-	for obj := range client.ListObjects(ctx, bucket, minio.ListObjectsOptions{Recursive: true, Prefix: "test-"}) {
-		if strings.HasSuffix(obj.Key, "/"+key) {
-			prefix = strings.TrimSuffix(obj.Key, key)
+	prefix := "test-" + blob.NewKey()[:12] + "/"
+	s := open(t, &s3blob.Options{PartSize: 5 << 20, Prefix: prefix})
+	client, bucket := rawClient(t, testenv.S3(t))
+	small, large := blob.NewKey(), blob.NewKey()
+	blobtest.Put(t, s, small, []byte("x"))
+	blobtest.Put(t, s, large, blobtest.Data(3, 6<<20))
+
+	crashed := blob.NewKey()
+	for _, name := range []string{crashed + ".0", crashed + ".1"} {
+		if _, err := client.PutObject(ctx, bucket, prefix+name, strings.NewReader("chunk"), 5, minio.PutObjectOptions{}); err != nil {
+			t.Fatal(err)
 		}
 	}
-	if prefix == "" {
-		t.Fatalf("object %s not found in the bucket", key)
-	}
-
 	core := minio.Core{Client: client}
-	crashed := prefix + blob.NewKey()
-	id, err := core.NewMultipartUpload(ctx, bucket, crashed, minio.PutObjectOptions{})
+	id, err := core.NewMultipartUpload(ctx, bucket, prefix+blob.NewKey(), minio.PutObjectOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -129,13 +225,18 @@ func TestRemoveIncompleteUploads(t *testing.T) {
 	if n, err := s.RemoveIncompleteUploads(ctx, time.Now().Add(-time.Hour)); err != nil || n != 0 {
 		t.Errorf("RemoveIncompleteUploads(an hour ago) = %d, %v; want 0", n, err)
 	}
-	if n, err := s.RemoveIncompleteUploads(ctx, time.Now().Add(time.Minute)); err != nil || n != 1 {
-		t.Errorf("RemoveIncompleteUploads(now) = %d, %v; want 1", n, err)
+	if n, err := s.RemoveIncompleteUploads(ctx, time.Now().Add(time.Minute)); err != nil || n != 2 {
+		t.Errorf("RemoveIncompleteUploads(now) = %d, %v; want 2 (chunks, multipart upload)", n, err)
 	}
-	for u := range client.ListIncompleteUploads(ctx, bucket, crashed, true) {
+	for u := range client.ListIncompleteUploads(ctx, bucket, prefix, true) {
 		if u.UploadID == id {
 			t.Errorf("upload %s still there", id)
 		}
+	}
+	want := []string{small, large, large + ".0", large + ".1"}
+	slices.Sort(want)
+	if names := objectNames(t, prefix); strings.Join(names, " ") != strings.Join(want, " ") {
+		t.Errorf("left in the bucket: %v, want %v", names, want)
 	}
 	found := false
 	for u := range client.ListIncompleteUploads(ctx, bucket, foreign, true) {

@@ -3,39 +3,41 @@ package s3blob
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
+	"strconv"
 
 	"github.com/minio/minio-go/v7"
 
 	"strongroom/vfs/blob"
 )
 
-// smallObject is the most a writer buffers before it starts a multipart
-// upload. An object that ends within it costs one PUT request instead of
-// three (initiate, part, complete).
-const smallObject = 1 << 20
-
 var (
 	errAborted   = errors.New("s3blob: upload was aborted")
 	errCommitted = errors.New("s3blob: upload is already committed")
 )
 
-// writer is an upload in flight. It holds the start of the object in buf
-// until the object outgrows smallObject; from then on, Write feeds a pipe
-// that a goroutine running PutObject reads from.
+// writer is an upload in flight. It fills a buffer of one chunk. An
+// object that ends within it is sent at Commit in one PUT. Otherwise each
+// full chunk is sent as an object of its own (KEY.0, KEY.1, ...) while the
+// next one fills, at most one in flight, and Commit sends the last chunk
+// and then the manifest at KEY, which makes the object visible.
 type writer struct {
 	ctx  context.Context
 	s    *Store
-	name string
-	buf  []byte
-	n    int64 // bytes accepted by Write
+	key  string
+	buf  []byte // the chunk being filled
+	n    int64  // bytes accepted by Write
+	sent int    // chunks handed to send
 
-	pw     *io.PipeWriter // nil until the multipart upload starts
-	done   chan struct{}  // closed when PutObject has returned
-	put    minio.UploadInfo
-	putErr error
+	// inflight is closed when the chunk being sent has been stored (or
+	// refused); sendErr is then its outcome. Nil when no chunk is out.
+	// Its buffer, sending, fills the chunk after next: an upload holds
+	// two buffers at most, and a small one only what it needs.
+	inflight chan struct{}
+	sending  []byte
+	sendErr  error
 
 	// err is why the upload cannot continue: the first failure, or
 	// errCommitted or errAborted once it ended.
@@ -43,13 +45,13 @@ type writer struct {
 }
 
 // NewWriter starts an upload of key. Nothing is sent until the object
-// outgrows its first MiB, or until Commit. Canceling ctx fails the
-// upload and aborts it on the server.
+// outgrows its first chunk, or until Commit. Canceling ctx fails the
+// upload and deletes what was sent of it.
 func (s *Store) NewWriter(ctx context.Context, key string) (blob.Writer, error) {
 	if err := checkKey(key); err != nil {
 		return nil, err
 	}
-	return &writer{ctx: ctx, s: s, name: s.prefix + key}, nil
+	return &writer{ctx: ctx, s: s, key: key}, nil
 }
 
 func (w *writer) Write(p []byte) (int, error) {
@@ -60,46 +62,84 @@ func (w *writer) Write(p []byte) (int, error) {
 		w.fail(err)
 		return 0, err
 	}
-	if w.pw == nil && len(w.buf)+len(p) <= smallObject {
-		w.buf = append(w.buf, p...)
-		w.n += int64(len(p))
-		return len(p), nil
+	written := 0
+	for len(p) > 0 {
+		if len(w.buf) == w.s.chunkSize {
+			// The chunk is full and more follows: it is not the last.
+			if err := w.sendChunk(); err != nil {
+				w.fail(err)
+				return written, err
+			}
+		}
+		n := min(len(p), w.s.chunkSize-len(w.buf))
+		w.grow(n)
+		w.buf = append(w.buf, p[:n]...)
+		p, written, w.n = p[n:], written+n, w.n+int64(n)
 	}
-	if w.pw == nil {
-		w.start()
-	}
-	n, err := w.pw.Write(p)
-	w.n += int64(n)
-	if err != nil {
-		w.fail(err)
-	}
-	return n, err
+	return written, nil
 }
 
-// start begins the multipart upload, with what is buffered as its start.
-func (w *writer) start() {
-	pr, pw := io.Pipe()
-	w.pw, w.done = pw, make(chan struct{})
-	src := io.MultiReader(bytes.NewReader(w.buf), pr)
-	w.buf = nil
-	// Over plain HTTP minio-go would sign every part's payload (a SHA-256
-	// pass here and another in the gateway); what is uploaded is sealed
-	// AES-GCM that the reader authenticates, so it is sent unsigned, as
-	// minio-go does over HTTPS anyway. 1 GiB to versitygw: 197 -> 235 MB/s.
-	opts := minio.PutObjectOptions{PartSize: w.s.partSize, ContentType: "application/octet-stream",
-		DisableContentSha256: true}
+// grow makes room for n more bytes in the buffer, doubling it up to the
+// size of a chunk, so that a small object takes little memory.
+func (w *writer) grow(n int) {
+	if cap(w.buf)-len(w.buf) >= n {
+		return
+	}
+	size := min(max(2*cap(w.buf), len(w.buf)+n, 64<<10), w.s.chunkSize)
+	grown := make([]byte, len(w.buf), size)
+	copy(grown, w.buf)
+	w.buf = grown
+}
+
+// sendChunk waits for the chunk in flight, then sends the buffer as the
+// next chunk in the background and starts a new buffer.
+func (w *writer) sendChunk() error {
+	if err := w.wait(); err != nil {
+		return err
+	}
+	data, name := w.buf, w.s.chunkName(w.key, w.sent)
+	w.buf, w.sending, w.sent = w.sending[:0], data, w.sent+1
+	if w.buf == nil {
+		w.buf = make([]byte, 0, w.s.chunkSize)
+	}
+	done := make(chan struct{})
+	w.inflight = done
 	go func() {
-		defer close(w.done)
-		w.put, w.putErr = w.s.client.PutObject(w.ctx, w.s.bucket, w.name, src, -1, opts)
-		// Unblock a Write waiting for a reader that is gone. After a
-		// success nobody writes: PutObject returns only after Commit
-		// closed the pipe.
-		pr.CloseWithError(w.putErr)
+		defer close(done)
+		w.sendErr = w.s.put(w.ctx, name, data, nil)
 	}()
+	return nil
 }
 
-// Commit sends a small object in one request, or completes the multipart
-// upload, and waits for S3 to confirm.
+// wait returns once no chunk is in flight, with the outcome of the last.
+func (w *writer) wait() error {
+	if w.inflight == nil {
+		return nil
+	}
+	<-w.inflight
+	w.inflight = nil
+	return w.sendErr
+}
+
+// put stores data as the object name in one PUT request.
+func (s *Store) put(ctx context.Context, name string, data []byte, meta map[string]string) error {
+	// Over plain HTTP minio-go would sign the payload (a SHA-256 pass here
+	// and another in the gateway); what is uploaded is sealed AES-GCM
+	// that the reader authenticates, so it is sent unsigned, as minio-go
+	// does over HTTPS anyway. 1 GiB to versitygw: 197 -> 235 MB/s.
+	opts := minio.PutObjectOptions{ContentType: "application/octet-stream", DisableContentSha256: true,
+		DisableMultipart: true, UserMetadata: meta}
+	info, err := s.client.PutObject(ctx, s.bucket, name, bytes.NewReader(data), int64(len(data)), opts)
+	if err == nil && info.Size != int64(len(data)) {
+		// Not expected of minio-go; but a short object must not become
+		// part of a version.
+		err = fmt.Errorf("s3blob: %s was stored with %d bytes of %d", name, info.Size, len(data))
+	}
+	return err
+}
+
+// Commit sends what is left and, for an object of several chunks, its
+// manifest, and waits for S3 to confirm.
 func (w *writer) Commit() error {
 	if w.err != nil {
 		return w.err
@@ -109,10 +149,9 @@ func (w *writer) Commit() error {
 		return err
 	}
 
-	if w.pw == nil {
-		opts := minio.PutObjectOptions{ContentType: "application/octet-stream", DisableContentSha256: true}
-		_, err := w.s.client.PutObject(w.ctx, w.s.bucket, w.name, bytes.NewReader(w.buf), int64(len(w.buf)), opts)
-		w.buf = nil
+	if w.sent == 0 {
+		err := w.s.put(w.ctx, w.s.prefix+w.key, w.buf, nil)
+		w.release()
 		if err != nil {
 			w.err = err
 			return err
@@ -120,40 +159,76 @@ func (w *writer) Commit() error {
 		w.err = errCommitted
 		return nil
 	}
-	w.pw.Close()
-	<-w.done
-	w.pw = nil
-	if w.putErr != nil {
-		w.err = w.putErr
-		return w.err
+
+	if len(w.buf) > 0 {
+		if err := w.sendChunk(); err != nil {
+			w.fail(err)
+			return err
+		}
 	}
-	if w.put.Size != w.n {
-		// Not expected of minio-go; but a truncated object must not
-		// become a version.
-		w.s.client.RemoveObject(context.WithoutCancel(w.ctx), w.s.bucket, w.name, minio.RemoveObjectOptions{})
-		w.err = fmt.Errorf("s3blob: upload of %s stored %d bytes of %d", w.name, w.put.Size, w.n)
-		return w.err
+	if err := w.wait(); err != nil {
+		w.fail(err)
+		return err
 	}
+	m := manifest{Layout: layoutChunks, ChunkSize: int64(w.s.chunkSize), Chunks: w.sent, Size: w.n}
+	body, err := json.Marshal(m)
+	if err == nil {
+		err = w.s.put(w.ctx, w.s.prefix+w.key, body, map[string]string{layoutHeader: layoutChunks})
+	}
+	if err != nil {
+		w.fail(err)
+		return err
+	}
+	w.release()
 	w.err = errCommitted
 	return nil
 }
 
-// Abort ends the upload. A multipart upload is aborted on the server
-// before Abort returns. It does nothing once the upload ended.
+// Abort ends the upload and deletes the chunks it sent. It does nothing
+// once the upload ended.
 func (w *writer) Abort() {
 	if w.err == nil {
 		w.fail(errAborted)
 	}
 }
 
-// fail ends the upload with err. Closing the pipe with an error makes
-// PutObject abort the multipart upload; fail waits until it has.
+// fail ends the upload with err: it waits for the chunk in flight and
+// deletes every chunk sent, so that an upload that failed leaves nothing
+// behind (what a crash leaves, RemoveIncompleteUploads collects).
 func (w *writer) fail(err error) {
 	w.err = err
-	w.buf = nil
-	if w.pw != nil {
-		w.pw.CloseWithError(err)
-		<-w.done
-		w.pw = nil
+	w.wait()
+	w.release()
+	if w.sent > 0 {
+		w.s.removeChunks(context.WithoutCancel(w.ctx), w.key, w.sent)
+		w.sent = 0
 	}
+}
+
+// release lets go of the buffers, which an ended upload keeps no use for.
+func (w *writer) release() {
+	w.buf, w.sending = nil, nil
+}
+
+// chunkName is the object that holds chunk i of key.
+func (s *Store) chunkName(key string, i int) string {
+	return s.prefix + key + "." + strconv.Itoa(i)
+}
+
+// removeChunks deletes chunks 0 to n-1 of key, in one request per 1,000.
+func (s *Store) removeChunks(ctx context.Context, key string, n int) error {
+	objects := make(chan minio.ObjectInfo)
+	go func() {
+		defer close(objects)
+		for i := range n {
+			objects <- minio.ObjectInfo{Key: s.chunkName(key, i)}
+		}
+	}()
+	var first error
+	for e := range s.client.RemoveObjects(ctx, s.bucket, objects, minio.RemoveObjectsOptions{}) {
+		if first == nil && code(e.Err) != "NoSuchKey" {
+			first = e.Err
+		}
+	}
+	return first
 }
