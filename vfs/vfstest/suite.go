@@ -736,6 +736,34 @@ func testQuota(t *testing.T, env *Env) {
 	if err != nil || used != 600 || quota != 1000 {
 		t.Errorf("usage: %d of %d, %v", used, quota, err)
 	}
+
+	// A quota given to a user with none holds in their open session at
+	// once, for an upload begun before it was set too.
+	free := fmt.Sprintf("quota%d", rand.IntN(1<<30))
+	if _, err := env.Admin.AddUser(ctx, free, vfs.UserOptions{Password: "correct horse battery"}); err != nil {
+		t.Fatal(err)
+	}
+	fs := env.Session(t, free, "test")
+	put(t, fs, "/before", make([]byte, 600))
+	begun, err := fs.Create(ctx, "/begun", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer begun.Abort()
+	if _, err := begun.Write(make([]byte, 600)); err != nil {
+		t.Fatal(err)
+	}
+	if err := env.Admin.UpdateUser(ctx, free, func(u *policy.User) { u.QuotaBytes = 1000 }); err != nil {
+		t.Fatal(err)
+	}
+	_, err = begun.Commit(ctx)
+	wantKind(t, "an upload begun before the quota was set, past it", err, vfs.KindQuota)
+	u, err = fs.Create(ctx, "/after", nil)
+	if err == nil {
+		_, err = u.Write(make([]byte, 600))
+		u.Abort()
+	}
+	wantKind(t, "an upload after the quota was set, past it", err, vfs.KindQuota)
 }
 
 // A user whose home folder is removed under them can neither see nor
