@@ -18,6 +18,9 @@
 #   TESTS="small list" bench/sftp.sh   only some of upload download small list
 #   PROFILE=cpu.pprof bench/sftp.sh    also write the Strongroom server's CPU profile
 #   DIRECT_IO=0 bench/sftp.sh          blobs through the page cache (blobs.direct_io = false)
+#   FSYNC=1 bench/sftp.sh              the client asks for each uploaded file to be made
+#                                      durable (sftp -f, fsync@openssh.com), so that sshd
+#                                      fsyncs as Strongroom always does
 #
 # Both servers run as children of this script and are stopped by PID at
 # the end. Nothing leaves 127.0.0.1.
@@ -31,6 +34,7 @@ SMALL_FILES=${SMALL_FILES:-1000}
 LIST_ENTRIES=${LIST_ENTRIES:-10000}
 TESTS=${TESTS:-"upload download small list"}
 PROFILE=${PROFILE:-}
+FSYNC=${FSYNC:-0}
 
 [ -x /usr/sbin/sshd ] || { echo "bench: needs OpenSSH's server to compare with: apt-get install openssh-server" >&2; exit 1; }
 here=$(cd "$(dirname "$0")/.." && pwd)
@@ -104,7 +108,9 @@ grep -q ready "$work/sr.out" || { log "Strongroom did not start:"; cat "$work/sr
 run_sftp() {
 	local server=$1 cipher=$2 port user dir
 	if [ "$server" = strongroom ]; then port=$sr_port user=bench dir=/; else port=$sshd_port user=$(id -un) dir=$work/sshd-root; fi
-	(cd "$work/local" && sftp -q -F /dev/null -i "$work/id" -o IdentitiesOnly=yes -o IdentityAgent=none \
+	local durable=()
+	[ "$FSYNC" = 1 ] && durable=(-f)
+	(cd "$work/local" && sftp -q "${durable[@]}" -F /dev/null -i "$work/id" -o IdentitiesOnly=yes -o IdentityAgent=none \
 		-o BatchMode=yes -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o LogLevel=ERROR \
 		-c "$cipher" -P "$port" -b - "$user@127.0.0.1:$dir" >/dev/null)
 }
@@ -209,7 +215,7 @@ done
 # --- report ------------------------------------------------------------
 
 echo
-echo "SFTP bench: $MODE stores, $RUNS runs each, median [min max]"
+echo "SFTP bench: $MODE stores, $RUNS runs each, median [min max]$([ "$FSYNC" = 1 ] && echo ", client asks for fsync of each upload")"
 printf '%-32s %-10s %-28s %-28s %s\n' cipher test strongroom sshd ratio
 for cipher in $CIPHERS; do
 	for name in $TESTS; do

@@ -245,16 +245,25 @@ func (c *cmdContext) config() (*configs.Config, error) {
 
 // oneLine keeps an error to one line, as INTERFACE.md promises. A vfs
 // error is told once: its operation, path and kind, then the innermost
-// cause, rather than every layer's wrapping of it.
+// cause, rather than every layer's wrapping of it. An administrative
+// operation's name ("user.key.add") is the audit trail's, not the
+// command's, which the message already begins with; it is left out.
 func oneLine(err error) string {
 	msg := err.Error()
 	var ve *vfs.Error
 	if errors.As(err, &ve) {
-		msg = ve.Op
-		if ve.Path != "" {
-			msg += " " + ve.Path
+		var parts []string
+		if !strings.Contains(ve.Op, ".") {
+			parts = append(parts, ve.Op)
 		}
-		msg += ": " + ve.Kind.String()
+		if ve.Path != "" {
+			parts = append(parts, ve.Path)
+		}
+		msg = strings.Join(parts, " ")
+		if msg != "" {
+			msg += ": "
+		}
+		msg += ve.Kind.String()
 		if cause := innermost(ve); cause != "" && cause != ve.Kind.String() {
 			msg += ": " + cause
 		}

@@ -125,6 +125,12 @@ func TestAdminAndAuditVerify(t *testing.T) {
 	if code, _, errs := cli(t, "", append([]string{"user", "revoke-token", "carol", "1"}, d...)...); code != exitFail || !strings.Contains(errs, "no app token 1") {
 		t.Errorf("revoking twice: exit %d %q", code, errs)
 	}
+	// The message names the command once, not also the audit trail's name
+	// for the operation (user.disable).
+	if code, _, errs := cli(t, "", append([]string{"user", "disable", "nobody"}, d...)...); code != exitFail ||
+		errs != "strongroom user disable: not found: no user \"nobody\"\n" {
+		t.Errorf("disabling a missing user: exit %d %q", code, errs)
+	}
 	if groups := mustRun(t, "", append([]string{"group", "list"}, d...)...); strings.TrimSpace(groups) != "accounts" {
 		t.Errorf("group list: %q", groups)
 	}
