@@ -147,6 +147,9 @@ func (a *Admin) Mkdir(ctx context.Context, p string, parents bool) error {
 			if a.scope != 0 && dir.TenantID != a.scope {
 				return &Error{Op: "mkdir", Kind: KindNotExist, Err: fmt.Errorf("no folder %s", joinPath(segs[:i]))}
 			}
+			if err := checkNewName(name); err != nil {
+				return err
+			}
 			now := a.fs.now()
 			n := &meta.Node{ParentID: dir.ID, TenantID: dir.TenantID, Name: name, IsDir: true, ModTime: now, Created: now}
 			if err := tx.CreateNode(n); err != nil {

@@ -117,6 +117,9 @@ func (s *Session) createEmpty(tx meta.Tx, p string, dropped *[]string) (*meta.No
 	} else if !errors.Is(err, meta.ErrNotFound) {
 		return nil, nil, err
 	}
+	if err := checkNewName(name); err != nil {
+		return nil, nil, err
+	}
 	if !s.allowed(parent).Has(policy.Write) {
 		return nil, nil, deny("write")
 	}

@@ -39,6 +39,26 @@ func CheckName(name string) error {
 	return nil
 }
 
+// checkNewName refuses, in a name being given (to a new file or folder,
+// or by a rename or copy), the characters that make a name display as
+// another: bidirectional embeddings, overrides and isolates, with which
+// "report\u202Efdp.exe" shows as "reportexe.pdf" in a listing, and the
+// invisible zero-width space, word joiner and byte order mark. Names that
+// already have them stay reachable, since lookups check only CheckName.
+// The zero-width joiner and non-joiner are allowed: Persian, the Indic
+// scripts and emoji sequences need them.
+func checkNewName(name string) error {
+	for _, r := range name {
+		switch {
+		case r >= 0x202A && r <= 0x202E, r >= 0x2066 && r <= 0x2069:
+			return invalidf("a name may not contain U+%04X, a bidirectional control that makes the name display in another order than it has", r)
+		case r == 0x200B || r == 0x2060 || r == 0xFEFF:
+			return invalidf("a name may not contain U+%04X, an invisible character that makes the name look like another", r)
+		}
+	}
+	return nil
+}
+
 // splitPath turns a session path into its segments, each checked and put
 // in Unicode normal form C, so that the same name typed on macOS (which
 // decomposes accents) and on Windows names the same file.

@@ -188,6 +188,9 @@ func (s *Session) Mkdir(ctx context.Context, p string) error {
 		} else if !errors.Is(err, meta.ErrNotFound) {
 			return err
 		}
+		if err := checkNewName(name); err != nil {
+			return err
+		}
 		if !s.allowed(parent).Has(policy.Write) {
 			return deny("write")
 		}
@@ -300,6 +303,9 @@ func (s *Session) destination(tx meta.Tx, src *target, to string, move, replace 
 	}
 	if parent.node.TenantID != src.node.TenantID {
 		return nil, "", nil, &Error{Op: verb, Kind: KindPermission, Err: fmt.Errorf("items cannot be %s between tenants", verb)}
+	}
+	if err := checkNewName(name); err != nil {
+		return nil, "", nil, err
 	}
 	if err := s.supersede(tx, parent.node.ID, name, dropped); err != nil {
 		return nil, "", nil, err

@@ -121,6 +121,9 @@ func (s *Session) Create(ctx context.Context, p string, opts *CreateOptions) (*U
 			if !s.allowed(parent).Has(policy.Write) {
 				return deny("write")
 			}
+			if err := checkNewName(name); err != nil {
+				return err
+			}
 			if err := u.checkLocks(tx, false); err != nil {
 				return err
 			}
@@ -501,6 +504,9 @@ func (u *Upload) node(tx meta.Tx) (*meta.Node, *target, error) {
 		}
 		if !s.allowed(parent).Has(policy.Write) {
 			return nil, nil, deny("write")
+		}
+		if err := checkNewName(name); err != nil {
+			return nil, nil, err
 		}
 		if u.opts.Unchanged && u.existing != nil {
 			return nil, nil, &Error{Op: "write", Kind: KindConflict, Err: errors.New("the file was removed meanwhile")}

@@ -247,6 +247,20 @@ func testInvalidNames(t *testing.T, env *Env) {
 		t.Errorf("NFD name reads %q", got)
 	}
 	put(t, s, "/with space & ünï 📄.txt", []byte("ok"))
+
+	// Names that would display as other names are not given, whichever
+	// way: "invoice\u202Efdp.exe" lists as "invoiceexe.pdf".
+	spoof := "/invoice\u202Efdp.exe"
+	wantKind(t, "bidi override, create", errOf(s.Create(ctx, spoof, nil)), vfs.KindInvalid)
+	wantKind(t, "bidi override, mkdir", s.Mkdir(ctx, spoof), vfs.KindInvalid)
+	wantKind(t, "bidi isolate, empty file", errOf(s.CreateEmpty(ctx, "/a\u2067b")), vfs.KindInvalid)
+	wantKind(t, "zero-width space, rename", s.Rename(ctx, "/caf\u00e9", "/caf\u200b\u00e9", vfs.RenameOptions{}), vfs.KindInvalid)
+	wantKind(t, "byte order mark, copy", s.Copy(ctx, "/caf\u00e9", "/\ufeffcafe", vfs.CopyOptions{}), vfs.KindInvalid)
+	if got := string(get(t, s, "/caf\u00e9")); got != "nfc" {
+		t.Errorf("after the refused rename and copy the file reads %q", got)
+	}
+	// The zero-width joiner is part of emoji and of several scripts.
+	put(t, s, "/family \U0001F468\u200d\U0001F469\u200d\U0001F467 \u0645\u06cc\u200c\u062e\u0648\u0627\u0647\u0645", []byte("ok"))
 }
 
 func testRename(t *testing.T, env *Env) {
