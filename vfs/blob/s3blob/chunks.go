@@ -8,6 +8,8 @@ import (
 	"io"
 	"math"
 	"net/http"
+	"strconv"
+	"strings"
 	"sync"
 
 	"github.com/minio/minio-go/v7"
@@ -101,6 +103,33 @@ func (s *Store) readManifest(ctx context.Context, key string) (*manifest, error)
 	return &m, nil
 }
 
+// parseManifest takes the manifest of key from a GET's answer, if the
+// answer holds all of it (the range began at 0 and reached its end), and
+// remembers it.
+func (s *Store) parseManifest(key string, body io.Reader, h http.Header, offset int64) (*manifest, bool) {
+	if offset != 0 {
+		return nil, false
+	}
+	total, err := strconv.ParseInt(h.Get("Content-Length"), 10, 64)
+	if cr := h.Get("Content-Range"); cr != "" {
+		_, size, ok := strings.Cut(cr, "/")
+		if !ok {
+			return nil, false
+		}
+		total, err = strconv.ParseInt(size, 10, 64)
+	}
+	if err != nil || total > maxManifest {
+		return nil, false
+	}
+	data, err := io.ReadAll(io.LimitReader(body, maxManifest+1))
+	var m manifest
+	if err != nil || int64(len(data)) != total || json.Unmarshal(data, &m) != nil || !m.valid() {
+		return nil, false // readManifest reads it again, and says what is wrong
+	}
+	s.manifests.put(key, &m)
+	return &m, true
+}
+
 // isManifest reports whether a response's headers mark a manifest.
 func isManifest(h http.Header) bool {
 	return h.Get("X-Amz-Meta-"+layoutHeader) == layoutChunks
@@ -116,6 +145,7 @@ type chunkReader struct {
 	m      *manifest
 	pos    int64 // next byte to read, from the start of the object
 	end    int64 // where the range ends
+	ahead  int64 // once pos reaches it, the next chunk is asked for
 
 	cur  io.ReadCloser // the chunk being read; nil between chunks
 	next *pendingGet   // the following chunk, asked for ahead
@@ -140,6 +170,9 @@ func (s *Store) newChunkReader(ctx context.Context, key string, m *manifest, off
 }
 
 func (r *chunkReader) Read(p []byte) (int, error) {
+	if len(p) == 0 && r.err == nil {
+		return 0, nil
+	}
 	for r.err == nil {
 		if r.pos >= r.end {
 			r.err = io.EOF
@@ -156,6 +189,9 @@ func (r *chunkReader) Read(p []byte) (int, error) {
 		}
 		n, err := r.cur.Read(p)
 		r.pos += int64(n)
+		if r.pos >= r.ahead && r.next == nil {
+			r.askAhead()
+		}
 		if err == io.EOF {
 			r.cur.Close()
 			r.cur = nil
@@ -176,7 +212,9 @@ func (r *chunkReader) Read(p []byte) (int, error) {
 }
 
 // open starts reading the chunk at r.pos, taking the GET sent ahead if it
-// is the one, and sends the GET of the chunk after it.
+// is the one. The GET of the chunk after it is sent once half of this
+// one's part of the range has been read: a short read of a file that was
+// opened to its end (as the vfs opens them) sends no GET it does not use.
 func (r *chunkReader) open() error {
 	var g *pendingGet
 	if r.next != nil && r.next.at == r.pos {
@@ -190,10 +228,25 @@ func (r *chunkReader) open() error {
 		return g.err
 	}
 	r.cur = g.body
-	if following := (r.pos/r.m.ChunkSize + 1) * r.m.ChunkSize; following < r.end {
-		r.next = r.get(following)
-	}
+	stop := min(r.following(), r.end)
+	r.ahead = r.pos + (stop-r.pos)/2
 	return nil
+}
+
+// following is where the chunk after the one holding r.pos begins.
+func (r *chunkReader) following() int64 {
+	return (r.pos/r.m.ChunkSize + 1) * r.m.ChunkSize
+}
+
+// askAhead sends the GET of the chunk after the current one, if the range
+// goes on into it.
+func (r *chunkReader) askAhead() {
+	if r.pos%r.m.ChunkSize == 0 {
+		return // between chunks: open asks for the next one itself
+	}
+	if next := r.following(); next < r.end {
+		r.next = r.get(next)
+	}
 }
 
 // get sends, in the background, the GET of the chunk holding byte at, from
@@ -209,8 +262,19 @@ func (r *chunkReader) get(at int64) *pendingGet {
 		opts.SetRange(from, to)
 		name := r.s.chunkName(r.key, int(i))
 		g.body, _, _, g.err = minio.Core{Client: r.s.client}.GetObject(r.ctx, r.s.bucket, name, opts)
-		if g.err != nil {
-			g.err = fmt.Errorf("s3blob: chunk %d of %s: %w", i, r.key, readError(r.key, g.err))
+		if code(g.err) == "NoSuchKey" {
+			// The object was deleted (another node may have, after this
+			// one remembered its manifest), or it is damaged: the
+			// manifest lists the chunk.
+			_, err := r.s.client.StatObject(r.ctx, r.s.bucket, r.s.prefix+r.key, minio.StatObjectOptions{})
+			if code(err) == "NoSuchKey" {
+				r.s.manifests.forget(r.key)
+				g.err = readError(r.key, err)
+			} else {
+				g.err = fmt.Errorf("s3blob: chunk %d of %s is missing from the bucket: the object is damaged", i, r.key)
+			}
+		} else if g.err != nil {
+			g.err = fmt.Errorf("s3blob: chunk %d of %s: %w", i, r.key, g.err)
 		}
 	}()
 	return g

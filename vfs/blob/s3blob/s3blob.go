@@ -253,7 +253,13 @@ func (s *Store) NewRangeReader(ctx context.Context, key string, offset, length i
 	} else if !isManifest(header) {
 		return body, nil
 	} else {
+		// A range from the start holds the whole manifest, unless the
+		// range is shorter than it; this is how a read begins.
+		m, whole := s.parseManifest(key, body, header, offset)
 		body.Close()
+		if whole {
+			return s.newChunkReader(ctx, key, m, offset, length), nil
+		}
 	}
 
 	m, err := s.readManifest(ctx, key)
@@ -325,12 +331,13 @@ func (s *Store) Walk(ctx context.Context, fn func(key string, written time.Time)
 	return ctx.Err()
 }
 
-// RemoveIncompleteUploads deletes what uploads started before olderThan
-// and never finished left under the prefix: chunks without a manifest,
-// and multipart uploads (which this store no longer starts, but earlier
-// versions did). It reports how many uploads it removed. An upload still
-// running when its chunks are removed fails at Commit; so olderThan must
-// be earlier than the start of any upload still running, on any node.
+// RemoveIncompleteUploads deletes what uploads left under the prefix
+// that have not been written to since olderThan and never finished:
+// chunks without a manifest, and multipart uploads (which this store no
+// longer starts, but earlier versions did). It reports how many uploads
+// it removed. An upload is judged by its newest chunk, so one still
+// running is left alone unless it sent nothing since olderThan; if its
+// chunks are removed anyway, its Commit finds them missing and fails.
 // It lists every object under the prefix, 1,000 per request.
 func (s *Store) RemoveIncompleteUploads(ctx context.Context, olderThan time.Time) (int, error) {
 	ctx, cancel := context.WithCancel(ctx)
@@ -352,28 +359,45 @@ func (s *Store) RemoveIncompleteUploads(ctx context.Context, olderThan time.Time
 	}
 
 	// Names sort so that an object's chunks follow its manifest, if it
-	// has one ("." sorts before every digit and letter).
-	committed, orphan := "", ""
+	// has one, and each other ("." sorts before every digit and letter):
+	// a key's chunks are seen in one run.
+	var committed, run string // the last manifest seen; the key whose chunks are being seen
+	var newest time.Time      // of run's chunks
+	finish := func() error {
+		if run == "" || run == committed || !newest.Before(olderThan) {
+			return nil
+		}
+		if err := s.Delete(ctx, run); err != nil {
+			return err
+		}
+		removed++
+		return nil
+	}
 	for obj := range s.client.ListObjects(ctx, s.bucket, minio.ListObjectsOptions{Prefix: s.prefix, Recursive: true}) {
 		if obj.Err != nil {
 			return removed, obj.Err
 		}
 		name := strings.TrimPrefix(obj.Key, s.prefix)
-		if blob.ValidKey(name) {
-			committed = name
-			continue
-		}
 		key, _, isChunk := strings.Cut(name, ".")
-		if !isChunk || !blob.ValidKey(key) || key == committed || key == orphan || !obj.LastModified.Before(olderThan) {
+		if !blob.ValidKey(key) || (!isChunk && key != name) {
 			continue
 		}
-		orphan = key
-		if err := s.Delete(ctx, key); err != nil {
-			return removed, err
+		if key != run {
+			if err := finish(); err != nil {
+				return removed, err
+			}
+			run, newest = key, time.Time{}
 		}
-		removed++
+		if !isChunk {
+			committed = key
+		} else if obj.LastModified.After(newest) {
+			newest = obj.LastModified
+		}
 	}
-	return removed, nil
+	if err := finish(); err != nil {
+		return removed, err
+	}
+	return removed, ctx.Err()
 }
 
 // Close does nothing: the client belongs to the caller, and holds only

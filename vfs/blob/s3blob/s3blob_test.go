@@ -130,13 +130,27 @@ func TestDamagedChunks(t *testing.T) {
 		t.Fatal(err)
 	}
 	fresh := open(t, &s3blob.Options{Prefix: prefix})
-	if got, err := blobtest.Get(fresh, lost, 0, -1); err == nil {
-		t.Errorf("read of an object missing a chunk: %d bytes and no error", len(got))
+	if got, err := blobtest.Get(fresh, lost, 0, -1); err == nil || errors.Is(err, blob.ErrNotExist) || !strings.Contains(err.Error(), "damaged") {
+		t.Errorf("read of an object missing a chunk: %d bytes, %v; want an error that says it is damaged", len(got), err)
 	}
+
+	// A read into an empty buffer returns at once, as io.Reader asks.
+	r, err := fresh.NewRangeReader(ctx, lost, 0, -1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan struct{})
+	go func() { r.Read(nil); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(5 * time.Second):
+		t.Errorf("Read(nil) did not return")
+	}
+	r.Close()
 
 	bad := blob.NewKey()
 	blobtest.Put(t, s, bad, data)
-	_, err := client.PutObject(ctx, bucket, prefix+bad, strings.NewReader(`{"layout":"chunks-v1","chunk_size":0}`), -1,
+	_, err = client.PutObject(ctx, bucket, prefix+bad, strings.NewReader(`{"layout":"chunks-v1","chunk_size":0}`), -1,
 		minio.PutObjectOptions{UserMetadata: map[string]string{"Strongroom-Layout": "chunks-v1"}})
 	if err != nil {
 		t.Fatal(err)
@@ -144,6 +158,54 @@ func TestDamagedChunks(t *testing.T) {
 	fresh = open(t, &s3blob.Options{Prefix: prefix})
 	if _, err := blobtest.Get(fresh, bad, 0, -1); err == nil || !strings.Contains(err.Error(), "damaged") {
 		t.Errorf("read of an object with a damaged manifest: %v, want an error that says so", err)
+	}
+}
+
+// TestCollectorAndRunningUpload checks that RemoveIncompleteUploads, run
+// by another node, leaves alone an upload that sent a chunk lately, and
+// that an upload whose chunks it did remove fails at Commit rather than
+// commit an object with holes.
+func TestCollectorAndRunningUpload(t *testing.T) {
+	const chunk = 5 << 20
+	ctx := context.Background()
+	prefix := "test-" + blob.NewKey()[:12] + "/"
+	s := open(t, &s3blob.Options{PartSize: chunk, Prefix: prefix})
+	other := open(t, &s3blob.Options{Prefix: prefix})
+	data := blobtest.Data(9, 3*chunk+10)
+
+	// S3 dates objects to the second: the pauses leave room for that.
+	slow, stalled := blob.NewKey(), blob.NewKey()
+	ws, err := s.NewWriter(ctx, slow)
+	if err != nil {
+		t.Fatal(err)
+	}
+	wt, err := s.NewWriter(ctx, stalled)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ws.Write(data[:chunk+1]) // sends chunk 0
+	wt.Write(data[:2*chunk+1])
+	time.Sleep(2500 * time.Millisecond)
+	ws.Write(data[chunk+1 : 2*chunk+1]) // sends chunk 1
+	time.Sleep(500 * time.Millisecond)  // for it to land
+
+	if n, err := other.RemoveIncompleteUploads(ctx, time.Now().Add(-2*time.Second)); err != nil || n != 1 {
+		t.Errorf("RemoveIncompleteUploads = %d, %v; want 1 (the stalled upload only)", n, err)
+	}
+	ws.Write(data[2*chunk+1:])
+	if err := ws.Commit(); err != nil {
+		t.Errorf("Commit of the upload that kept sending: %v", err)
+	}
+	if got, err := blobtest.Get(other, slow, 0, -1); err != nil || string(got) != string(data) {
+		t.Errorf("read back %d bytes, %v; want %d", len(got), err, len(data))
+	}
+
+	wt.Write(data[2*chunk+1:])
+	if err := wt.Commit(); err == nil || !strings.Contains(err.Error(), "missing") {
+		t.Errorf("Commit of the upload whose chunks were removed: %v; want an error naming the missing chunk", err)
+	}
+	if _, err := blobtest.Get(other, stalled, 0, -1); !errors.Is(err, blob.ErrNotExist) {
+		t.Errorf("read of the failed upload: %v, want ErrNotExist", err)
 	}
 }
 

@@ -171,6 +171,10 @@ func (w *writer) Commit() error {
 		return err
 	}
 	m := manifest{Layout: layoutChunks, ChunkSize: int64(w.s.chunkSize), Chunks: w.sent, Size: w.n}
+	if err := w.s.checkChunks(w.ctx, w.key, &m); err != nil {
+		w.fail(err)
+		return err
+	}
 	body, err := json.Marshal(m)
 	if err == nil {
 		err = w.s.put(w.ctx, w.s.prefix+w.key, body, map[string]string{layoutHeader: layoutChunks})
@@ -208,6 +212,32 @@ func (w *writer) fail(err error) {
 // release lets go of the buffers, which an ended upload keeps no use for.
 func (w *writer) release() {
 	w.buf, w.sending = nil, nil
+}
+
+// checkChunks makes sure that every chunk m lists is stored, whole, before
+// the manifest makes them an object: RemoveIncompleteUploads on another
+// node takes an upload that sent nothing for longer than its grace period
+// for one a crash cut off, and deletes its chunks.
+//
+// A small window remains: chunks deleted after this check and before the
+// manifest is written are found missing only when the object is read. It
+// takes an upload that sent nothing for the whole grace period (24 hours
+// by default) and then completes within those milliseconds.
+func (s *Store) checkChunks(ctx context.Context, key string, m *manifest) error {
+	sizes := make(map[string]int64, m.Chunks)
+	for obj := range s.client.ListObjects(ctx, s.bucket, minio.ListObjectsOptions{Prefix: s.prefix + key + ".", Recursive: true}) {
+		if obj.Err != nil {
+			return fmt.Errorf("s3blob: list the chunks of %s: %w", key, obj.Err)
+		}
+		sizes[obj.Key] = obj.Size
+	}
+	for i := range m.Chunks {
+		want := min(m.ChunkSize, m.Size-int64(i)*m.ChunkSize)
+		if got, ok := sizes[s.chunkName(key, i)]; !ok || got != want {
+			return fmt.Errorf("s3blob: chunk %d of %s is missing or damaged in the bucket (removed as abandoned? uploads that pause for longer than the orphan grace period are): upload again", i, key)
+		}
+	}
+	return nil
 }
 
 // chunkName is the object that holds chunk i of key.
