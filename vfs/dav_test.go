@@ -45,7 +45,7 @@ func newDAVEnv(t *testing.T, env *vfstest.Env) *davEnv {
 	t.Helper()
 	ctx := context.Background()
 	d := &davEnv{env: env, now: time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)}
-	d.fs = vfs.New(env.Meta, env.Blobs, &vfs.Options{Clock: d.clock})
+	d.fs = vfs.New(env.Meta, env.Blobs, &vfs.Options{Clock: d.clock, KeyID: env.KeyID, ClearBlobs: env.Base})
 	admin := d.fs.Admin("cli:test", 0, vfs.SessionInfo{Protocol: "cli", SessionID: "davtest"})
 	if _, err := admin.AddUser(ctx, "alice", vfs.UserOptions{Password: "alice-password"}); err != nil {
 		t.Fatal(err)
@@ -279,7 +279,7 @@ func TestLockOwnership(t *testing.T) {
 
 		// The lock lasts across a new filesystem over the same stores, as
 		// another node or a restart sees it, until it expires.
-		other := vfs.New(env.Meta, env.Blobs, &vfs.Options{Clock: d.clock})
+		other := vfs.New(env.Meta, env.Blobs, &vfs.Options{Clock: d.clock, KeyID: env.KeyID, ClearBlobs: env.Base})
 		s, err := other.NewSession(ctx, "bob", vfs.SessionInfo{Protocol: "webdav", SessionID: "node2"})
 		if err != nil {
 			t.Fatal(err)

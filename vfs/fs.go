@@ -18,6 +18,7 @@ import (
 type FS struct {
 	meta    meta.Store
 	blobs   blob.Store
+	clear   blob.Store // for versions stored in the clear; nil when blobs does not encrypt
 	log     *slog.Logger
 	now     func() time.Time
 	metrics *Metrics
@@ -63,6 +64,11 @@ type Options struct {
 	// every version; empty when the blob store does not encrypt.
 	KeyID  string
 	Limits Limits
+
+	// ClearBlobs is the store below the encryption, from which content
+	// stored while encryption at rest was off (versions without a key id)
+	// is read. Nil when the blob store does not encrypt.
+	ClearBlobs blob.Store
 }
 
 // New returns an FS over the two stores. It does not take ownership of
@@ -71,7 +77,7 @@ func New(m meta.Store, b blob.Store, opts *Options) *FS {
 	if opts == nil {
 		opts = &Options{}
 	}
-	fs := &FS{meta: m, blobs: b, log: opts.Logger, now: opts.Clock,
+	fs := &FS{meta: m, blobs: b, clear: opts.ClearBlobs, log: opts.Logger, now: opts.Clock,
 		metrics: opts.Metrics, keyID: opts.KeyID, limits: opts.Limits}
 	if fs.log == nil {
 		fs.log = slog.New(slog.NewTextHandler(io.Discard, nil))
@@ -194,7 +200,21 @@ func (fs *FS) Record(ctx context.Context, info SessionInfo, user, op, reason str
 
 // openContent reads a version's content from offset: from the sealed
 // bytes kept in the database for an inline version, else from its blob.
+//
+// A version is read the way it was stored: encrypted with the master key
+// its key id names, or in the clear if it has none. Without this, turning
+// encryption at rest off served the stored ciphertext as the file, and
+// turning it on made files stored in the clear unreadable.
 func (fs *FS) openContent(ctx context.Context, v *meta.Version, sealed []byte, offset, length int64) (io.ReadCloser, error) {
+	switch {
+	case v.KeyID != "" && fs.keyID == "":
+		return nil, fmt.Errorf("version %d was stored encrypted with master key %s, and encryption at rest is off: turn it back on (encryption.enabled) with that key to read it", v.ID, v.KeyID)
+	case v.KeyID == "" && fs.keyID != "" && !v.Inline:
+		if fs.clear == nil {
+			return nil, fmt.Errorf("version %d was stored while encryption at rest was off, and this server has no way to read it in the clear", v.ID)
+		}
+		return fs.clear.NewRangeReader(ctx, v.BlobKey, offset, length)
+	}
 	if v.Inline {
 		if fs.inliner == nil {
 			return nil, fmt.Errorf("version %d is kept in the database, sealed by a blob store that can no longer read it", v.ID)

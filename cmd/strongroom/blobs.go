@@ -25,6 +25,15 @@ type blobStores struct {
 	keyID string
 }
 
+// clear is the store content stored in the clear is read from, when the
+// blob store encrypts; nil when it does not.
+func (b *blobStores) clear() blob.Store {
+	if b.keyID == "" {
+		return nil
+	}
+	return b.base
+}
+
 // openBlobs opens the blob store the configuration names, wrapped with
 // encryption at rest unless that is turned off.
 func openBlobs(ctx context.Context, cfg *configs.Config, env []string, log *slog.Logger) (*blobStores, error) {

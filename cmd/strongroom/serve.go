@@ -81,7 +81,7 @@ func cmdServe(ctx context.Context, c *cmdContext, args []string) error {
 	// The store itself, not the wrapper, so that vfs finds its optional
 	// capabilities (sealing small files inline).
 	fs := vfs.New(m, blobs.Store, &vfs.Options{
-		Logger: log, Metrics: vfs.NewMetrics(reg), KeyID: blobs.keyID,
+		Logger: log, Metrics: vfs.NewMetrics(reg), KeyID: blobs.keyID, ClearBlobs: blobs.clear(),
 		Limits: vfs.Limits{
 			ReorderBytes:       cfg.Limits.ReorderBytes,
 			InlineBytes:        inlineBytes(cfg.Limits.InlineBytes),

@@ -138,7 +138,7 @@ func TestTwoNodes(t *testing.T) {
 	vfstest.Both(t, func(t *testing.T, env *vfstest.Env) {
 		env.AddUser(t, "n", "nodes-password")
 		a := serve(t, env.FS, nil, false)
-		b := serve(t, vfs.New(env.Meta, env.Blobs, nil), nil, false)
+		b := serve(t, vfs.New(env.Meta, env.Blobs, &vfs.Options{KeyID: env.KeyID, ClearBlobs: env.Base}), nil, false)
 		u, pw := "n", "nodes-password"
 
 		a.do(t, u, pw, "PUT", "/dav/shared.txt", strings.NewReader("v1"))

@@ -21,6 +21,7 @@ type Env struct {
 	Meta  meta.Store
 	Blobs blob.Store // encrypting, as the filesystem uses it
 	Base  blob.Store // the store below the encryption
+	KeyID string     // of the master key Blobs encrypts with
 	Dir   string     // scratch folder of the test
 
 	spec spec

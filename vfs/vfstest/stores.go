@@ -98,14 +98,14 @@ func open(t testing.TB, sp spec) *Env {
 		t.Fatal(err)
 	}
 	b := cryptblob.New(base, kr)
-	fs := vfs.New(m, b, &vfs.Options{KeyID: key.ID()})
+	fs := vfs.New(m, b, &vfs.Options{KeyID: key.ID(), ClearBlobs: base})
 	// Registered before any session's cleanup, so it runs after them.
 	t.Cleanup(func() {
 		b.Close()
 		m.Close()
 	})
 	return &Env{
-		Name: sp.Kind, FS: fs, Meta: m, Blobs: b, Base: base, Dir: sp.Dir, spec: sp,
+		Name: sp.Kind, FS: fs, Meta: m, Blobs: b, Base: base, KeyID: key.ID(), Dir: sp.Dir, spec: sp,
 		Admin: fs.Admin("cli:test", 0, vfs.SessionInfo{Protocol: "cli", SessionID: "vfstest"}),
 	}
 }

@@ -17,6 +17,7 @@ import (
 	"strongroom/audit"
 	"strongroom/policy"
 	"strongroom/vfs"
+	"strongroom/vfs/blob/blobtest"
 	"strongroom/vfs/meta"
 )
 
@@ -52,6 +53,7 @@ func Run(t *testing.T, env *Env) {
 		{"Login", testLogin},
 		{"LargeFolder", testLargeFolder},
 		{"AuditChain", testAuditChain},
+		{"EncryptionTurnedOff", testEncryptionOff},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) { c.fn(t, env) })
@@ -449,7 +451,7 @@ func testIsolation(t *testing.T, env *Env) {
 // within recheckEvery of the change.
 func testRevokeDuringRead(t *testing.T, env *Env) {
 	clock := &fakeClock{now: time.Now()}
-	fs := vfs.New(env.Meta, env.Blobs, &vfs.Options{Clock: clock.Now})
+	fs := vfs.New(env.Meta, env.Blobs, &vfs.Options{Clock: clock.Now, KeyID: env.KeyID, ClearBlobs: env.Base})
 	owner, os := user(t, env, "rdr")
 	put(t, os, "/shared.bin", bytes.Repeat([]byte("r"), 200000))
 	reader := owner + "r"
@@ -971,4 +973,45 @@ func testInline(t *testing.T, env *Env) {
 		t.Errorf("range of an inline file: %d bytes, %v", n, err)
 	}
 	f.Close()
+}
+
+// testEncryptionOff reads files across a change of encryption at rest:
+// each version is read the way it was stored, and one stored encrypted is
+// refused, not served as ciphertext, by a server running without the key.
+func testEncryptionOff(t *testing.T, env *Env) {
+	name, s := user(t, env, "crypt")
+	small, large := []byte("kept inline, sealed"), blobtest.Data(21, 100<<10)
+	put(t, s, "/small", small)
+	put(t, s, "/large", large)
+
+	off := vfs.New(env.Meta, env.Base, nil) // the same stores, encryption off
+	so, err := off.NewSession(ctx, name, vfs.SessionInfo{Protocol: "test", SessionID: t.Name() + "/off"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer so.Close()
+	for _, p := range []string{"/small", "/large"} {
+		f, err := so.Open(ctx, p)
+		if err == nil {
+			var got []byte
+			got, err = io.ReadAll(f)
+			f.Close()
+			if err == nil {
+				t.Errorf("%s read with encryption off: %d bytes (%.8q...), want an error", p, len(got), got)
+				continue
+			}
+		}
+		if !strings.Contains(err.Error(), "encryption at rest is off") {
+			t.Errorf("%s read with encryption off: %v; want an error that says to turn it back on", p, err)
+		}
+	}
+
+	clear := blobtest.Data(22, 100<<10)
+	put(t, so, "/clear", clear)
+	if got := get(t, s, "/clear"); !bytes.Equal(got, clear) {
+		t.Errorf("a file stored in the clear reads back %d bytes, not what was written, once encryption is on", len(got))
+	}
+	if got := get(t, s, "/large"); !bytes.Equal(got, large) {
+		t.Errorf("the encrypted file reads back %d bytes, not what was written", len(got))
+	}
 }

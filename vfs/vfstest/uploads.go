@@ -24,7 +24,7 @@ import (
 // supersedes it; quota and age bound it.
 func testSuspended(t *testing.T, env *Env) {
 	clock := &fakeClock{now: time.Now()}
-	fs := vfs.New(env.Meta, env.Blobs, &vfs.Options{Clock: clock.Now})
+	fs := vfs.New(env.Meta, env.Blobs, &vfs.Options{Clock: clock.Now, KeyID: env.KeyID, ClearBlobs: env.Base})
 	owner, _ := user(t, env, "susp")
 	session := func(name string) *vfs.Session {
 		s, err := fs.NewSession(ctx, name, vfs.SessionInfo{Protocol: "test", SessionID: "susp"})
