@@ -8,6 +8,7 @@ import (
 	"sync"
 	"time"
 
+	"strongroom/audit"
 	"strongroom/policy"
 	"strongroom/vfs/blob"
 	"strongroom/vfs/meta"
@@ -33,6 +34,7 @@ type File struct {
 	at      int64
 	sent    int64
 	closed  bool
+	failed  bool // a store failure was logged and recorded
 }
 
 // recheckEvery is how often an open file confirms that its reader may
@@ -282,7 +284,20 @@ func (f *File) Close() error {
 }
 
 func (f *File) errorf(kind Kind, err error) error {
-	return &Error{Op: "read", Path: f.info.path, User: f.s.name, Kind: kind, Err: err}
+	e := &Error{Op: "read", Path: f.info.path, User: f.s.name, Kind: kind, Err: err}
+	if (kind == KindOther || kind == KindUnavailable) && !f.failed && !errors.Is(err, context.Canceled) {
+		// The read was recorded as begun when the file was opened; that
+		// its content could not be read is worth a record and a log line
+		// of its own (damaged or missing content, an unreachable store).
+		// Protocols can only drop the connection once they have answered.
+		f.failed = true
+		f.s.fs.log.Error("read failed", "path", f.info.path, "user", f.s.name, "version", f.version.ID, "err", err)
+		ev := f.s.event("read", f.info.path)
+		ev.Path, ev.Version = f.s.portalPath(f.info.path), formatID(f.version.ID)
+		ev.Outcome, ev.Reason = audit.Failed, reason(e)
+		f.s.fs.appendAudit(context.Background(), f.s.chain, ev)
+	}
+	return e
 }
 
 // Versions lists the versions of the file at p, newest first.

@@ -54,6 +54,7 @@ func Run(t *testing.T, env *Env) {
 		{"LargeFolder", testLargeFolder},
 		{"AuditChain", testAuditChain},
 		{"EncryptionTurnedOff", testEncryptionOff},
+		{"LostContent", testLostContent},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) { c.fn(t, env) })
@@ -1013,5 +1014,46 @@ func testEncryptionOff(t *testing.T, env *Env) {
 	}
 	if got := get(t, s, "/large"); !bytes.Equal(got, large) {
 		t.Errorf("the encrypted file reads back %d bytes, not what was written", len(got))
+	}
+}
+
+// testLostContent reads a file whose blob is gone from the store: the read
+// fails, and the failure is in the audit trail beside the read that began.
+func testLostContent(t *testing.T, env *Env) {
+	name, s := user(t, env, "lost")
+	keys := map[string]bool{}
+	env.Base.Walk(ctx, func(key string, _ time.Time) error { keys[key] = true; return nil })
+	put(t, s, "/gone", blobtest.Data(23, 100<<10))
+	var lost string
+	env.Base.Walk(ctx, func(key string, _ time.Time) error {
+		if !keys[key] {
+			lost = key
+		}
+		return nil
+	})
+	if lost == "" {
+		t.Fatal("the upload's blob is not in the store")
+	}
+	if err := env.Base.Delete(ctx, lost); err != nil {
+		t.Fatal(err)
+	}
+
+	f, err := s.Open(ctx, "/gone")
+	if err == nil {
+		_, err = io.ReadAll(f)
+		f.Close()
+	}
+	if err == nil || !strings.Contains(err.Error(), "missing") {
+		t.Errorf("read of a file whose content is gone: %v; want an error that says it is missing", err)
+	}
+	var failed []*audit.Event
+	env.Admin.AuditEvents(ctx, meta.AuditFilter{User: name}, func(e *audit.Event) error {
+		if e.Op == "read" && e.Outcome == audit.Failed {
+			failed = append(failed, e)
+		}
+		return nil
+	})
+	if len(failed) != 1 || !strings.HasSuffix(failed[0].Path, "/gone") || !strings.Contains(failed[0].Reason, "missing") {
+		t.Errorf("audit records of the failed read: %+v; want one, naming the file and the cause", failed)
 	}
 }
