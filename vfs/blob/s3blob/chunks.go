@@ -212,9 +212,11 @@ func (r *chunkReader) Read(p []byte) (int, error) {
 }
 
 // open starts reading the chunk at r.pos, taking the GET sent ahead if it
-// is the one. The GET of the chunk after it is sent once half of this
-// one's part of the range has been read: a short read of a file that was
-// opened to its end (as the vfs opens them) sends no GET it does not use.
+// is the one. The GET of the chunk after it is sent once 1 MiB (or half)
+// of this one's part of the range has been read: a short read of a file
+// that was opened to its end (as the vfs opens them) sends no GET it does
+// not use, and a long one has the next chunk on its way well before it
+// needs it.
 func (r *chunkReader) open() error {
 	var g *pendingGet
 	if r.next != nil && r.next.at == r.pos {
@@ -229,7 +231,7 @@ func (r *chunkReader) open() error {
 	}
 	r.cur = g.body
 	stop := min(r.following(), r.end)
-	r.ahead = r.pos + (stop-r.pos)/2
+	r.ahead = r.pos + min((stop-r.pos)/2, 1<<20)
 	return nil
 }
 
