@@ -50,7 +50,7 @@ func (m *manifest) valid() bool {
 		(int64(m.Chunks)-1)*m.ChunkSize < m.Size && m.Size <= int64(m.Chunks)*m.ChunkSize
 }
 
-// manifests remembers the manifests read lately. An object never changes
+// manifestCache remembers the manifests read lately. An object never changes
 // once written, so a remembered manifest is right for as long as the
 // object exists; it is forgotten when the object is deleted here.
 type manifestCache struct {
@@ -70,7 +70,7 @@ func (c *manifestCache) put(key string, m *manifest) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.m == nil || len(c.m) >= manifestCacheSize {
-		c.m = make(map[string]*manifest) // crude, but bounded
+		c.m = make(map[string]*manifest) // full: start afresh, which keeps it bounded simply
 	}
 	c.m[key] = m
 }

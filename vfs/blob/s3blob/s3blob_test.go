@@ -66,8 +66,7 @@ func TestStore(t *testing.T) {
 // manifest yet.
 func TestChunks(t *testing.T) {
 	const chunk = 5 << 20
-	prefix := "test-" + blob.NewKey()[:12] + "/"
-	s := open(t, &s3blob.Options{PartSize: chunk, Prefix: prefix})
+	s, prefix := openPrefix(t, chunk)
 	data := blobtest.Data(1, 3*chunk+4321)
 	key := blob.NewKey()
 	blobtest.Put(t, s, key, data)
@@ -119,8 +118,7 @@ func TestChunks(t *testing.T) {
 func TestDamagedChunks(t *testing.T) {
 	const chunk = 5 << 20
 	ctx := context.Background()
-	prefix := "test-" + blob.NewKey()[:12] + "/"
-	s := open(t, &s3blob.Options{PartSize: chunk, Prefix: prefix})
+	s, prefix := openPrefix(t, chunk)
 	client, bucket := rawClient(t, testenv.S3(t))
 	data := blobtest.Data(7, 2*chunk+10)
 
@@ -168,8 +166,7 @@ func TestDamagedChunks(t *testing.T) {
 func TestCollectorAndRunningUpload(t *testing.T) {
 	const chunk = 5 << 20
 	ctx := context.Background()
-	prefix := "test-" + blob.NewKey()[:12] + "/"
-	s := open(t, &s3blob.Options{PartSize: chunk, Prefix: prefix})
+	s, prefix := openPrefix(t, chunk)
 	other := open(t, &s3blob.Options{Prefix: prefix})
 	data := blobtest.Data(9, 3*chunk+10)
 
@@ -212,8 +209,7 @@ func TestCollectorAndRunningUpload(t *testing.T) {
 // TestAbortChunks checks that aborting an upload that already sent chunks
 // deletes them, rather than leaving them to be paid for.
 func TestAbortChunks(t *testing.T) {
-	prefix := "test-" + blob.NewKey()[:12] + "/"
-	s := open(t, &s3blob.Options{PartSize: 5 << 20, Prefix: prefix})
+	s, prefix := openPrefix(t, 5<<20)
 	w, err := s.NewWriter(context.Background(), blob.NewKey())
 	if err != nil {
 		t.Fatal(err)
@@ -225,6 +221,14 @@ func TestAbortChunks(t *testing.T) {
 	if names := objectNames(t, prefix); len(names) != 0 {
 		t.Errorf("after Abort the bucket holds %v", names)
 	}
+}
+
+// openPrefix returns a store of chunks of partSize under a prefix of its
+// own, and the prefix, for tests that look into the bucket.
+func openPrefix(t *testing.T, partSize int64) (*s3blob.Store, string) {
+	t.Helper()
+	prefix := "test-" + blob.NewKey()[:12] + "/"
+	return open(t, &s3blob.Options{PartSize: partSize, Prefix: prefix}), prefix
 }
 
 // objectNames lists the names under prefix in the test bucket, prefix
@@ -259,8 +263,7 @@ func walkKeys(t *testing.T, s *s3blob.Store) []string {
 // them, and nothing else.
 func TestRemoveIncompleteUploads(t *testing.T) {
 	ctx := context.Background()
-	prefix := "test-" + blob.NewKey()[:12] + "/"
-	s := open(t, &s3blob.Options{PartSize: 5 << 20, Prefix: prefix})
+	s, prefix := openPrefix(t, 5<<20)
 	client, bucket := rawClient(t, testenv.S3(t))
 	small, large := blob.NewKey(), blob.NewKey()
 	blobtest.Put(t, s, small, []byte("x"))
