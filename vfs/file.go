@@ -194,6 +194,12 @@ func (f *File) ReadAt(b []byte, off int64) (int, error) {
 	n, err := io.ReadFull(f.stream, want)
 	f.at += int64(n)
 	f.sent += int64(n)
+	if errors.Is(err, blob.ErrNotExist) {
+		// Gone while being read (deleted under the stream): lost content,
+		// as at open, not a file that does not exist.
+		f.dropStream()
+		return n, f.errorf(KindOther, fmt.Errorf("content of version %d went missing from the blob store while being read: %w", f.version.ID, err))
+	}
 	if err != nil {
 		f.dropStream()
 		return n, f.errorf(classify(err), fmt.Errorf("read blob: %w", err))
@@ -291,9 +297,9 @@ func (f *File) errorf(kind Kind, err error) error {
 		// of its own (damaged or missing content, an unreachable store).
 		// Protocols can only drop the connection once they have answered.
 		f.failed = true
-		f.s.fs.log.Error("read failed", "path", f.info.path, "user", f.s.name, "version", f.version.ID, "err", err)
 		ev := f.s.event("read", f.info.path)
 		ev.Path, ev.Version = f.s.portalPath(f.info.path), formatID(f.version.ID)
+		f.s.fs.log.Error("read failed", "path", ev.Path, "user", f.s.name, "version", f.version.ID, "err", err)
 		ev.Outcome, ev.Reason = audit.Failed, reason(e)
 		f.s.fs.appendAudit(context.Background(), f.s.chain, ev)
 	}

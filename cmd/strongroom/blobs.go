@@ -1,20 +1,22 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
-	"time"
 
 	"strongroom/configs"
 	"strongroom/vfs/blob"
 	"strongroom/vfs/blob/cryptblob"
 	"strongroom/vfs/blob/diskblob"
 	"strongroom/vfs/blob/s3blob"
+	"strongroom/vfs/meta"
 )
 
 // blobStores are the blob store the filesystem uses and the back end
@@ -36,7 +38,7 @@ func (b *blobStores) clear() blob.Store {
 
 // openBlobs opens the blob store the configuration names, wrapped with
 // encryption at rest unless that is turned off.
-func openBlobs(ctx context.Context, cfg *configs.Config, env []string, log *slog.Logger) (*blobStores, error) {
+func openBlobs(ctx context.Context, cfg *configs.Config, env []string, m meta.Store, log *slog.Logger) (*blobStores, error) {
 	var base blob.Store
 	var err error
 	url := cfg.Blobs.URL
@@ -56,7 +58,7 @@ func openBlobs(ctx context.Context, cfg *configs.Config, env []string, log *slog
 		log.Warn("encryption at rest is off: new content is stored in the clear")
 		return &blobStores{Store: base, base: base}, nil
 	}
-	key, err := masterKey(ctx, cfg, base, log)
+	key, err := masterKey(ctx, cfg, m, log)
 	if err != nil {
 		base.Close()
 		return nil, err
@@ -67,18 +69,86 @@ func openBlobs(ctx context.Context, cfg *configs.Config, env []string, log *slog
 		return nil, err
 	}
 	store := cryptblob.New(base, kr)
-	if err := store.CheckKeys(ctx); err != nil {
+	if err := checkKey(ctx, m, store, log); err != nil {
 		store.Close()
 		return nil, err
 	}
 	return &blobStores{Store: store, base: base, keyID: key.ID()}, nil
 }
 
+// keyProbes is how many of the newest encrypted versions checkKey tries.
+const keyProbes = 5
+
+// checkKey confirms that the master key opens what is stored, so that a
+// server given the wrong key fails at start, with one clear error, rather
+// than at every download. It tries the newest versions the database
+// records as encrypted (their content was sealed by this server, whatever
+// the user uploaded: a file that merely looks like an encrypted object
+// proves nothing) and is satisfied by the first that opens. It fails if
+// none opens and one names a key the keyring lacks, or if two or more
+// all fail to unwrap with a key of the right id (one alone may just be
+// damaged there). Otherwise what did not open is logged and left to fail
+// when read, so that one damaged object cannot keep the server down.
+func checkKey(ctx context.Context, m meta.Store, store *cryptblob.Store, log *slog.Logger) error {
+	var versions []*meta.Version
+	sealed := map[string][]byte{}
+	err := m.View(ctx, func(tx meta.Tx) error {
+		var err error
+		if versions, err = tx.EncryptedVersions(keyProbes); err != nil {
+			return err
+		}
+		for _, v := range versions {
+			if v.Inline {
+				if sealed[v.BlobKey], err = tx.Inline(v.BlobKey); err != nil && !errors.Is(err, meta.ErrNotFound) {
+					return err
+				}
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("check the master key: %w", err)
+	}
+
+	var noKey, wrongKey error
+	wrong := 0
+	for _, v := range versions {
+		var r io.ReadCloser
+		if v.Inline {
+			r, err = store.OpenSealed(v.BlobKey, sealed[v.BlobKey], 0, 1)
+		} else {
+			r, err = store.NewRangeReader(ctx, v.BlobKey, 0, 1)
+		}
+		if err == nil {
+			_, err = io.ReadAll(r)
+			r.Close()
+		}
+		switch {
+		case err == nil:
+			return nil
+		case errors.Is(err, cryptblob.ErrNoKey):
+			noKey = cmp.Or(noKey, err)
+		case errors.Is(err, cryptblob.ErrWrongKey):
+			wrongKey, wrong = cmp.Or(wrongKey, err), wrong+1
+		case ctx.Err() != nil:
+			return ctx.Err()
+		}
+		log.Warn("content of a version could not be read while checking the master key", "version", v.ID, "err", err)
+	}
+	switch {
+	case noKey != nil:
+		return fmt.Errorf("the configured master key cannot open the stored content: %w; configure the key the store was written with", noKey)
+	case wrong >= 2 && wrong == len(versions):
+		return fmt.Errorf("the configured master key cannot open the stored content: %w; configure the key the store was written with", wrongKey)
+	}
+	return nil
+}
+
 // masterKey reads the master key from the configuration (as "ID:BASE64"),
 // or from its file. On the embedded default the file is made on first
 // start; with shared stores a missing key is an error, since a node that
 // made its own would write blobs no other node can read.
-func masterKey(ctx context.Context, cfg *configs.Config, base blob.Store, log *slog.Logger) (*cryptblob.MasterKey, error) {
+func masterKey(ctx context.Context, cfg *configs.Config, m meta.Store, log *slog.Logger) (*cryptblob.MasterKey, error) {
 	if cfg.Encryption.Key != "" {
 		k, err := cryptblob.ParseKey(cfg.Encryption.Key)
 		if err != nil {
@@ -100,13 +170,21 @@ func masterKey(ctx context.Context, cfg *configs.Config, base blob.Store, log *s
 	if cfg.Blobs.URL != "" || cfg.Encryption.KeyFile != "" {
 		return nil, fmt.Errorf("master key file %s does not exist: pass the key every node shares in STRONGROOM_ENCRYPTION_KEY (strongroom key new makes one)", path)
 	}
-	// A new key is made only for an empty store: blobs already there were
-	// written with a key that is now missing, and a new one would not
-	// open them.
-	if hasBlobs, err := anyBlob(ctx, base); err != nil {
-		return nil, err
-	} else if hasBlobs {
-		return nil, fmt.Errorf("master key file %s is missing but the blob folder holds content encrypted with it: restore the key file from your backup", path)
+	// A new key is made only while nothing is stored encrypted: content
+	// already encrypted was sealed with a key that is now missing, and a
+	// new one would not open it. (Content stored while encryption was off
+	// needs no key.)
+	var encrypted []*meta.Version
+	err = m.View(ctx, func(tx meta.Tx) error {
+		var err error
+		encrypted, err = tx.EncryptedVersions(1)
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("look for encrypted content: %w", err)
+	}
+	if len(encrypted) > 0 {
+		return nil, fmt.Errorf("master key file %s is missing but content encrypted with key %s is stored: restore the key file from your backup", path, encrypted[0].KeyID)
 	}
 	k, err = cryptblob.CreateKeyFile(path)
 	if err != nil {
@@ -114,14 +192,4 @@ func masterKey(ctx context.Context, cfg *configs.Config, base blob.Store, log *s
 	}
 	log.Info("master key created; back it up, the blobs cannot be read without it", "file", path, "key_id", k.ID())
 	return k, nil
-}
-
-// anyBlob reports whether the store holds at least one object.
-func anyBlob(ctx context.Context, s blob.Store) (bool, error) {
-	found := errors.New("found")
-	err := s.Walk(ctx, func(string, time.Time) error { return found })
-	if errors.Is(err, found) {
-		return true, nil
-	}
-	return false, err
 }

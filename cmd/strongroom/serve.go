@@ -70,7 +70,7 @@ func cmdServe(ctx context.Context, c *cmdContext, args []string) error {
 		return err
 	}
 	defer m.Close()
-	blobs, err := openBlobs(ctx, cfg, c.env, log)
+	blobs, err := openBlobs(ctx, cfg, c.env, m, log)
 	if err != nil {
 		return err
 	}

@@ -7,7 +7,6 @@ import (
 	"database/sql"
 	"fmt"
 	"io"
-	"log/slog"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -17,8 +16,6 @@ import (
 	"testing"
 	"time"
 
-	"strongroom/configs"
-	"strongroom/vfs/blob"
 	"strongroom/vfs/blob/cryptblob"
 )
 
@@ -46,12 +43,18 @@ func (s *syncBuffer) String() string {
 // code.
 func startServe(t *testing.T, args ...string) (*syncBuffer, func() int) {
 	t.Helper()
+	return startServeEnv(t, nil, args...)
+}
+
+// startServeEnv is startServe with environment variables (NAME=VALUE).
+func startServeEnv(t *testing.T, env []string, args ...string) (*syncBuffer, func() int) {
+	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	logs := &syncBuffer{}
 	done := make(chan int, 1)
 	all := append([]string{"serve", "--sftp-addr", "127.0.0.1:0", "--https-addr", "127.0.0.1:0", "--metrics-addr", "127.0.0.1:0"}, args...)
 	go func() {
-		done <- run(ctx, all, &stdio{in: strings.NewReader(""), out: logs, err: logs}, nil)
+		done <- run(ctx, all, &stdio{in: strings.NewReader(""), out: logs, err: logs}, env)
 	}()
 	stop := func() int {
 		cancel()
@@ -159,9 +162,10 @@ func TestServeBadStores(t *testing.T) {
 // refuses to start, and says so in one line.
 func TestServeWrongMasterKey(t *testing.T) {
 	dir := t.TempDir()
-	_, stop := startServe(t, "--data", dir)
+	logs, stop := startServe(t, "--data", dir)
+	mustRun(t, "a long passphrase\n", "user", "add", "kim", "--password-stdin", "--data", dir)
+	davPut(t, logs, "kim", "/dav/large.bin", bytes.Repeat([]byte("x"), 100<<10))
 	stop()
-	writeBlob(t, dir)
 
 	os.Rename(filepath.Join(dir, "master.key"), filepath.Join(dir, "master.key.orig"))
 	var out bytes.Buffer
@@ -183,23 +187,90 @@ func TestServeWrongMasterKey(t *testing.T) {
 	}
 }
 
-// writeBlob stores one blob in the data folder's store, with its key.
-func writeBlob(t *testing.T, dir string) {
+// davPut uploads body to the running server as user (password "a long
+// passphrase") over WebDAV, and fails the test unless it is stored.
+func davPut(t *testing.T, logs *syncBuffer, user, path string, body []byte) {
 	t.Helper()
-	cfg := configs.Default()
-	cfg.Data = dir
-	bs, err := openBlobs(context.Background(), cfg, nil, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	req, _ := http.NewRequest("PUT", "https://"+addrOf(t, logs.String(), "https")+path, bytes.NewReader(body))
+	req.SetBasicAuth(user, "a long passphrase")
+	resp, err := insecureClient.Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer bs.Close()
-	w, err := bs.NewWriter(context.Background(), blob.NewKey())
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusCreated && resp.StatusCode != http.StatusNoContent {
+		t.Fatalf("PUT %s: %s", path, resp.Status)
+	}
+}
+
+// davGet reads path from the running server as user.
+func davGet(t *testing.T, logs *syncBuffer, user, path string) (int, []byte) {
+	t.Helper()
+	req, _ := http.NewRequest("GET", "https://"+addrOf(t, logs.String(), "https")+path, nil)
+	req.SetBasicAuth(user, "a long passphrase")
+	resp, err := insecureClient.Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}
-	w.Write(bytes.Repeat([]byte("x"), 100<<10))
-	if err := w.Commit(); err != nil {
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, body
+}
+
+var insecureClient = &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{InsecureSkipVerify: true}}}
+
+// Content stored while encryption at rest was off, even content that
+// looks like an encrypted object of another key, neither keeps a server
+// with encryption on from starting (with a key it makes, since nothing
+// was encrypted yet) nor reads back as anything but itself.
+func TestServeEncryptionTurnedOn(t *testing.T) {
+	dir := t.TempDir()
+	logs, stop := startServeEnv(t, []string{"STRONGROOM_ENCRYPTION_ENABLED=false"}, "--data", dir)
+	mustRun(t, "a long passphrase\n", "user", "add", "lee", "--password-stdin", "--data", dir)
+	lookalike := append([]byte("SRCB\x01\x00\x02zz"), bytes.Repeat([]byte{7}, 100<<10)...)
+	davPut(t, logs, "lee", "/dav/lookalike.bin", lookalike)
+	davPut(t, logs, "lee", "/dav/small.txt", []byte("small, stored in the clear"))
+	stop()
+
+	logs, stop = startServe(t, "--data", dir)
+	defer stop()
+	for path, want := range map[string][]byte{"/dav/lookalike.bin": lookalike, "/dav/small.txt": []byte("small, stored in the clear")} {
+		if status, got := davGet(t, logs, "lee", path); status != http.StatusOK || !bytes.Equal(got, want) {
+			t.Errorf("GET %s with encryption on: %d, %d bytes; want 200 and what was stored", path, status, len(got))
+		}
+	}
+}
+
+// A damaged object does not keep the server from starting: reading it
+// fails on its own.
+func TestServeDamagedObject(t *testing.T) {
+	dir := t.TempDir()
+	logs, stop := startServe(t, "--data", dir)
+	mustRun(t, "a long passphrase\n", "user", "add", "max", "--password-stdin", "--data", dir)
+	davPut(t, logs, "max", "/dav/damaged.bin", bytes.Repeat([]byte("d"), 100<<10))
+	stop()
+
+	var blobs []string
+	filepath.WalkDir(filepath.Join(dir, "blobs"), func(p string, d os.DirEntry, err error) error {
+		if err == nil && d.Type().IsRegular() {
+			blobs = append(blobs, p)
+		}
+		return nil
+	})
+	if len(blobs) != 1 {
+		t.Fatalf("blobs stored: %v, want one", blobs)
+	}
+	f, err := os.OpenFile(blobs[0], os.O_RDWR, 0)
+	if err != nil {
 		t.Fatal(err)
+	}
+	f.WriteAt([]byte{0xff}, 40) // inside the wrapped data key
+	f.Close()
+
+	logs, stop = startServe(t, "--data", dir)
+	defer stop()
+	if status, got := davGet(t, logs, "max", "/dav/damaged.bin"); status == http.StatusOK && len(got) == 100<<10 {
+		t.Errorf("GET of a damaged object: %d, %d bytes; want a failure", status, len(got))
 	}
 }
 

@@ -188,6 +188,9 @@ type NodeTx interface {
 	Version(id int64) (*Version, error)
 	// Versions lists a node's versions, newest first.
 	Versions(nodeID int64) ([]*Version, error)
+	// EncryptedVersions returns up to limit of the newest versions whose
+	// content is encrypted (that record a key id), newest first.
+	EncryptedVersions(limit int) ([]*Version, error)
 	// MoveVersions makes every version of node from a version of node to,
 	// for a file that replaces another and takes over its history.
 	MoveVersions(from, to int64) error

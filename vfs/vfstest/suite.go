@@ -1056,4 +1056,40 @@ func testLostContent(t *testing.T, env *Env) {
 	if len(failed) != 1 || !strings.HasSuffix(failed[0].Path, "/gone") || !strings.Contains(failed[0].Reason, "missing") {
 		t.Errorf("audit records of the failed read: %+v; want one, naming the file and the cause", failed)
 	}
+
+	// Gone in the middle of a read, on S3 (a file on disk that is
+	// deleted stays readable through the open descriptor).
+	if env.Name != "production" {
+		return
+	}
+	before := map[string]bool{}
+	env.Base.Walk(ctx, func(key string, _ time.Time) error { before[key] = true; return nil })
+	put(t, s, "/midway", blobtest.Data(24, 20<<20))
+	f, err = s.Open(ctx, "/midway")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if _, err := io.ReadFull(f, make([]byte, 1<<20)); err != nil {
+		t.Fatal(err)
+	}
+	env.Base.Walk(ctx, func(key string, _ time.Time) error {
+		if !before[key] {
+			env.Base.Delete(ctx, key)
+		}
+		return nil
+	})
+	if _, err := io.ReadAll(f); err == nil || !strings.Contains(err.Error(), "missing") {
+		t.Errorf("read of a file whose content went away midway: %v; want an error that says it is missing", err)
+	}
+	midway := 0
+	env.Admin.AuditEvents(ctx, meta.AuditFilter{User: name}, func(e *audit.Event) error {
+		if e.Op == "read" && e.Outcome == audit.Failed && strings.HasSuffix(e.Path, "/midway") {
+			midway++
+		}
+		return nil
+	})
+	if midway != 1 {
+		t.Errorf("failed read records of /midway: %d, want 1", midway)
+	}
 }

@@ -202,26 +202,3 @@ func TestKeyringDuplicateID(t *testing.T) {
 	}
 }
 
-// TestCheckKeys checks that only a master key that does not open the
-// stored content stops a server at start: an object stored in the clear
-// (while encryption was off) or damaged is passed over.
-func TestCheckKeys(t *testing.T) {
-	ctx := context.Background()
-	base := diskStore(t)
-	right, wrong := newKey(t), newKey(t)
-	if err := cryptblob.New(base, keyring(t, right)).CheckKeys(ctx); err != nil {
-		t.Errorf("empty store: %v", err)
-	}
-
-	blobtest.Put(t, base, "00000000000000000000000000000000", []byte("stored in the clear")) // listed first
-	if err := cryptblob.New(base, keyring(t, wrong)).CheckKeys(ctx); err != nil {
-		t.Errorf("a store holding only content in the clear: %v", err)
-	}
-	blobtest.Put(t, cryptblob.New(base, keyring(t, right)), blob.NewKey(), []byte("sealed"))
-	if err := cryptblob.New(base, keyring(t, right)).CheckKeys(ctx); err != nil {
-		t.Errorf("the right key, behind an object in the clear: %v", err)
-	}
-	if err := cryptblob.New(base, keyring(t, wrong)).CheckKeys(ctx); err == nil || !strings.Contains(err.Error(), "cannot open") {
-		t.Errorf("the wrong key: %v; want an error that says the key cannot open the content", err)
-	}
-}

@@ -3,8 +3,6 @@ package cryptblob
 import (
 	"bytes"
 	"context"
-	"errors"
-	"fmt"
 	"io"
 	"time"
 
@@ -74,46 +72,3 @@ func (w memWriter) Write(p []byte) (int, error) {
 func (w memWriter) Commit() error { return nil }
 
 func (w memWriter) Abort() { w.m.data = nil }
-
-// errStopWalk ends a walk once enough objects were seen.
-var errStopWalk = errors.New("stop")
-
-// keyProbes is how many stored objects CheckKeys looks at, at most.
-const keyProbes = 5
-
-// CheckKeys reads the start of a stored object, if there is any, to
-// confirm that the keyring opens what the store holds: a server given the
-// wrong master key then fails at start, with one clear error, instead of
-// at every download. Only a key that does not match is an error: an object
-// that is damaged, or was stored while encryption was off, is passed over
-// for the next (up to keyProbes), so that one bad object does not keep
-// the server from starting; reading it fails on its own.
-func (s *Store) CheckKeys(ctx context.Context) error {
-	var keys []string
-	err := s.base.Walk(ctx, func(key string, _ time.Time) error {
-		keys = append(keys, key)
-		if len(keys) == keyProbes {
-			return errStopWalk
-		}
-		return nil
-	})
-	if err != nil && !errors.Is(err, errStopWalk) {
-		return err
-	}
-	for _, key := range keys {
-		r, err := s.NewRangeReader(ctx, key, 0, 1)
-		if err == nil {
-			_, err = io.ReadAll(r)
-			r.Close()
-		}
-		switch {
-		case errors.Is(err, ErrNoKey) || errors.Is(err, ErrWrongKey):
-			return fmt.Errorf("the configured master key (id %s) cannot open the stored content: %w; configure the key the store was written with", s.keys.current.id, err)
-		case err == nil:
-			return nil
-		case ctx.Err() != nil:
-			return ctx.Err()
-		}
-	}
-	return nil
-}

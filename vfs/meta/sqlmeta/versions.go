@@ -48,6 +48,13 @@ func (t *tx) Versions(nodeID int64) ([]*meta.Version, error) {
 		WHERE node_id = ? ORDER BY id DESC`, nodeID)
 }
 
+// EncryptedVersions returns up to limit of the newest versions that record
+// a key id, newest first.
+func (t *tx) EncryptedVersions(limit int) ([]*meta.Version, error) {
+	return collect(t, scanVersion, `SELECT `+versionCols+` FROM versions
+		WHERE key_id <> '' ORDER BY id DESC LIMIT ?`, limit)
+}
+
 // MoveVersions gives the versions of node from to node to. Neither node
 // needs to be live: a replaced file is deleted by then.
 func (t *tx) MoveVersions(from, to int64) error {
