@@ -201,4 +201,3 @@ func TestKeyringDuplicateID(t *testing.T) {
 		t.Errorf("NewKeyring(nil): no error")
 	}
 }
-
