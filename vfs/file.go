@@ -91,6 +91,11 @@ func (s *Session) open(ctx context.Context, p, versionID string) (*File, error) 
 		if v.NodeID != t.node.ID {
 			return ErrNotExist
 		}
+		if err := s.fs.readable(v); err != nil {
+			// Refused here, before a protocol has answered that the
+			// content follows.
+			return err
+		}
 		if v.Inline {
 			if f.sealed, err = tx.Inline(v.BlobKey); err != nil {
 				return err

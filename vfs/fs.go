@@ -187,6 +187,18 @@ func classify(err error) Kind {
 	return KindOther
 }
 
+// readable says why this server cannot read version v as it was stored,
+// or returns nil.
+func (fs *FS) readable(v *meta.Version) error {
+	switch {
+	case v.KeyID != "" && fs.keyID == "":
+		return fmt.Errorf("version %d was stored encrypted with master key %s, and encryption at rest is off: turn it back on (encryption.enabled) with that key to read it", v.ID, v.KeyID)
+	case v.KeyID == "" && fs.keyID != "" && !v.Inline && fs.clear == nil:
+		return fmt.Errorf("version %d was stored while encryption at rest was off, and this server has no way to read it in the clear", v.ID)
+	}
+	return nil
+}
+
 // Record appends an audit record of something a protocol saw outside any
 // vfs operation: a limit reached, a connection refused, a request it
 // would not parse. user may be empty when no one had signed in.
@@ -206,13 +218,10 @@ func (fs *FS) Record(ctx context.Context, info SessionInfo, user, op, reason str
 // encryption at rest off served the stored ciphertext as the file, and
 // turning it on made files stored in the clear unreadable.
 func (fs *FS) openContent(ctx context.Context, v *meta.Version, sealed []byte, offset, length int64) (io.ReadCloser, error) {
-	switch {
-	case v.KeyID != "" && fs.keyID == "":
-		return nil, fmt.Errorf("version %d was stored encrypted with master key %s, and encryption at rest is off: turn it back on (encryption.enabled) with that key to read it", v.ID, v.KeyID)
-	case v.KeyID == "" && fs.keyID != "" && !v.Inline:
-		if fs.clear == nil {
-			return nil, fmt.Errorf("version %d was stored while encryption at rest was off, and this server has no way to read it in the clear", v.ID)
-		}
+	if err := fs.readable(v); err != nil {
+		return nil, err
+	}
+	if v.KeyID == "" && fs.keyID != "" && !v.Inline {
 		return fs.clear.NewRangeReader(ctx, v.BlobKey, offset, length)
 	}
 	if v.Inline {

@@ -222,8 +222,9 @@ var insecureClient = &http.Client{Transport: &http.Transport{TLSClientConfig: &t
 // Content stored while encryption at rest was off, even content that
 // looks like an encrypted object of another key, neither keeps a server
 // with encryption on from starting (with a key it makes, since nothing
-// was encrypted yet) nor reads back as anything but itself.
-func TestServeEncryptionTurnedOn(t *testing.T) {
+// was encrypted yet) nor reads back as anything but itself; and content
+// stored encrypted is refused by a server without encryption.
+func TestServeEncryptionSwitched(t *testing.T) {
 	dir := t.TempDir()
 	logs, stop := startServeEnv(t, []string{"STRONGROOM_ENCRYPTION_ENABLED=false"}, "--data", dir)
 	mustRun(t, "a long passphrase\n", "user", "add", "lee", "--password-stdin", "--data", dir)
@@ -233,11 +234,23 @@ func TestServeEncryptionTurnedOn(t *testing.T) {
 	stop()
 
 	logs, stop = startServe(t, "--data", dir)
-	defer stop()
 	for path, want := range map[string][]byte{"/dav/lookalike.bin": lookalike, "/dav/small.txt": []byte("small, stored in the clear")} {
 		if status, got := davGet(t, logs, "lee", path); status != http.StatusOK || !bytes.Equal(got, want) {
 			t.Errorf("GET %s with encryption on: %d, %d bytes; want 200 and what was stored", path, status, len(got))
 		}
+	}
+	davPut(t, logs, "lee", "/dav/sealed.bin", bytes.Repeat([]byte("s"), 100<<10))
+	stop()
+
+	// Off again: what was stored encrypted is refused before any content
+	// is promised, not served as the stored bytes.
+	logs, stop = startServeEnv(t, []string{"STRONGROOM_ENCRYPTION_ENABLED=false"}, "--data", dir)
+	defer stop()
+	if status, got := davGet(t, logs, "lee", "/dav/sealed.bin"); status < 500 {
+		t.Errorf("GET of an encrypted file with encryption off: %d, %d bytes; want a server error", status, len(got))
+	}
+	if status, got := davGet(t, logs, "lee", "/dav/lookalike.bin"); status != http.StatusOK || !bytes.Equal(got, lookalike) {
+		t.Errorf("GET of a file stored in the clear, encryption off again: %d, %d bytes", status, len(got))
 	}
 }
 
