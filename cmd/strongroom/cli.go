@@ -148,7 +148,7 @@ func run(ctx context.Context, args []string, std *stdio, env []string) int {
 		fmt.Fprintf(std.err, "strongroom %s: %s\nusage: strongroom %s\n", name, ue.msg, cmd.usage)
 		return exitUsage
 	default:
-		fmt.Fprintf(std.err, "strongroom %s: %s\n", name, oneLine(err))
+		fmt.Fprintf(std.err, "strongroom %s: %s\n", name, oneLine(err, name))
 		return exitFail
 	}
 }
@@ -245,15 +245,15 @@ func (c *cmdContext) config() (*configs.Config, error) {
 
 // oneLine keeps an error to one line, as INTERFACE.md promises. A vfs
 // error is told once: its operation, path and kind, then the innermost
-// cause, rather than every layer's wrapping of it. An administrative
-// operation's name ("user.key.add") is the audit trail's, not the
-// command's, which the message already begins with; it is left out.
-func oneLine(err error) string {
+// cause, rather than every layer's wrapping of it. The operation is left
+// out when it is the command, which the message already begins with, or
+// the audit trail's name for it ("user.key.add").
+func oneLine(err error, command string) string {
 	msg := err.Error()
 	var ve *vfs.Error
 	if errors.As(err, &ve) {
 		var parts []string
-		if !strings.Contains(ve.Op, ".") {
+		if ve.Op != command && !strings.Contains(ve.Op, ".") {
 			parts = append(parts, ve.Op)
 		}
 		if ve.Path != "" {

@@ -131,6 +131,10 @@ func TestAdminAndAuditVerify(t *testing.T) {
 		errs != "strongroom user disable: not found: no user \"nobody\"\n" {
 		t.Errorf("disabling a missing user: exit %d %q", code, errs)
 	}
+	if code, _, errs := cli(t, "", append([]string{"user", "show", "nobody"}, d...)...); code != exitFail ||
+		errs != "strongroom user show: nobody: not found: no user \"nobody\"\n" {
+		t.Errorf("showing a missing user: exit %d %q", code, errs)
+	}
 	if groups := mustRun(t, "", append([]string{"group", "list"}, d...)...); strings.TrimSpace(groups) != "accounts" {
 		t.Errorf("group list: %q", groups)
 	}
