@@ -48,9 +48,10 @@ type Database struct {
 
 // Blobs chooses the blob store.
 type Blobs struct {
-	URL      string `toml:"url"`
-	PartSize int64  `toml:"part_size"`
-	DirectIO bool   `toml:"direct_io"`
+	URL          string `toml:"url"`
+	PartSize     int64  `toml:"part_size"`
+	UploadMemory int64  `toml:"upload_memory"`
+	DirectIO     bool   `toml:"direct_io"`
 }
 
 // Encryption configures encryption at rest.
@@ -142,7 +143,7 @@ func Default() *Config {
 	return &Config{
 		Data:       "./data",
 		Database:   Database{AuditChains: 16},
-		Blobs:      Blobs{PartSize: 8 << 20, DirectIO: true},
+		Blobs:      Blobs{PartSize: 8 << 20, UploadMemory: 256 << 20, DirectIO: true},
 		Encryption: Encryption{Enabled: true},
 		SFTP: SFTP{Addr: ":2022", MaxSessions: 1000, MaxUserSessions: 20, MaxTransfers: 64,
 			IdleTimeout: Duration{15 * time.Minute}},

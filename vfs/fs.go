@@ -170,7 +170,7 @@ func classify(err error) Kind {
 		return KindExist
 	case errors.Is(err, meta.ErrConflict):
 		return KindConflict
-	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
+	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded), errors.Is(err, blob.ErrBusy):
 		return KindUnavailable
 	}
 	var k *kindError

@@ -47,7 +47,8 @@ func openBlobs(ctx context.Context, cfg *configs.Config, env []string, m meta.St
 		base, err = diskblob.Open(filepath.Join(cfg.Data, "blobs"), &diskblob.Options{Create: true, DirectIO: cfg.Blobs.DirectIO})
 	case strings.HasPrefix(url, "s3://"):
 		creds := s3blob.CredentialsFromEnv(func(name string) string { return envValue(env, name, "") })
-		base, err = s3blob.OpenURL(ctx, url, &s3blob.Options{PartSize: cfg.Blobs.PartSize, Credentials: creds})
+		base, err = s3blob.OpenURL(ctx, url, &s3blob.Options{PartSize: cfg.Blobs.PartSize,
+			UploadMemory: cfg.Blobs.UploadMemory, Credentials: creds})
 	default:
 		err = fmt.Errorf("blob store URL %q: use s3://BUCKET?endpoint=HOST:PORT, or leave it empty for a folder in the data folder", url)
 	}

@@ -8,7 +8,9 @@
 // # Errors
 //
 // A missing object is reported as an error for which errors.Is(err,
-// ErrNotExist) holds. Other errors are the back end's own, unchanged;
+// ErrNotExist) holds; a write the store has no room for at the moment
+// (memory for its buffers) as one for which errors.Is(err, ErrBusy)
+// holds. Other errors are the back end's own, unchanged;
 // package vfs classifies them.
 package blob
 
@@ -23,6 +25,10 @@ import (
 
 // ErrNotExist reports a key with no object.
 var ErrNotExist = errors.New("blob: object does not exist")
+
+// ErrBusy reports a write refused for want of a resource that other
+// writes hold: it may succeed if tried again later.
+var ErrBusy = errors.New("blob: store is busy")
 
 // Store holds immutable objects. It is safe for concurrent use.
 type Store interface {

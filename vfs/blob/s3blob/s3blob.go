@@ -11,13 +11,25 @@
 // An object that ends within its first chunk (PartSize bytes, 8 MiB by
 // default) is sent at Commit in one PUT request. A larger one is stored
 // as chunks, objects of their own named PREFIX+k+".0", ".1" and so on,
-// each sent while the next fills (an upload holds two chunks in memory at
-// most), and Commit then writes a small manifest under PREFIX+k that
-// lists them: the object exists, for readers and for Walk, once its
-// manifest does. Chunks.go says why this is not S3's multipart upload.
+// each sent while the next fills, and Commit then writes a small manifest
+// under PREFIX+k that lists them: the object exists, for readers and for
+// Walk, once its manifest does. Chunks.go says why this is not S3's multipart upload.
 // An aborted upload deletes the chunks it sent; chunks that a crash left
 // without a manifest stay on the server, invisible but paid for, until
 // RemoveIncompleteUploads collects them.
+//
+// # Memory
+//
+// An upload holds up to two chunks in memory: the one filling and the one
+// being sent. The chunk buffers of all uploads together are bounded by
+// UploadMemory. An upload that outgrows 1 MiB reserves a whole chunk
+// from it, waiting for one if need be (up to a minute, then it fails with
+// an error that says the store is busy); it takes a second buffer, to send
+// while it fills, only if one is free, and otherwise sends each chunk
+// before it fills the next, more slowly. Buffers under 1 MiB are not
+// counted, so that the many small documents never wait behind large
+// uploads: they are bounded by the protocols' limits on sessions and
+// transfers.
 //
 // # Errors
 //
@@ -40,6 +52,7 @@ import (
 
 	"github.com/minio/minio-go/v7"
 	"github.com/minio/minio-go/v7/pkg/credentials"
+	"golang.org/x/sync/semaphore"
 
 	"strongroom/vfs/blob"
 )
@@ -54,6 +67,19 @@ const DefaultPrefix = "blobs/"
 // as fast as 16 MiB did (144 against 145 MiB/s) with a peak RSS of 95 MiB
 // rather than 138.
 const DefaultPartSize = 8 << 20
+
+// DefaultUploadMemory bounds the chunk buffers of all uploads in flight
+// together, unless Options.UploadMemory says otherwise: 16 large uploads
+// sending while they fill, 32 sending in turn.
+const DefaultUploadMemory = 256 << 20
+
+// uncountedBuffer is how large an upload's buffer grows before it takes
+// its share of the upload memory; see the package documentation.
+const uncountedBuffer = 1 << 20
+
+// memoryWait is how long an upload waits for a chunk buffer when the
+// upload memory is all taken before it fails.
+const memoryWait = time.Minute
 
 // Chunk sizes allowed: S3 takes up to 5 GiB in one PUT; the lower bound
 // keeps the number of requests per GiB sensible.
@@ -74,6 +100,11 @@ type Options struct {
 	// manifest records its own, so changing it affects only new objects.
 	PartSize int64
 
+	// UploadMemory bounds the memory the chunk buffers of all uploads in
+	// flight take together; it must hold at least one chunk. Zero means
+	// DefaultUploadMemory.
+	UploadMemory int64
+
 	// CreateBucket creates the bucket if it does not exist, rather than
 	// failing.
 	CreateBucket bool
@@ -91,6 +122,11 @@ type Store struct {
 	prefix    string
 	chunkSize int
 	manifests manifestCache
+
+	// memory is the upload memory left, in bytes; memoryWait how long
+	// an upload waits for its share (a field so that tests shorten it).
+	memory     *semaphore.Weighted
+	memoryWait time.Duration
 }
 
 var _ blob.Store = (*Store)(nil)
@@ -119,6 +155,14 @@ func Open(ctx context.Context, client *minio.Client, bucket string, opts *Option
 		}
 		s.chunkSize = int(opts.PartSize)
 	}
+	memory := opts.UploadMemory
+	if memory == 0 {
+		memory = max(DefaultUploadMemory, int64(s.chunkSize))
+	}
+	if memory < int64(s.chunkSize) {
+		return nil, fmt.Errorf("s3blob: upload memory %d is smaller than one part (%d bytes): raise it or lower the part size", memory, s.chunkSize)
+	}
+	s.memory, s.memoryWait = semaphore.NewWeighted(memory), memoryWait
 	if err := s.checkBucket(ctx, opts.CreateBucket); err != nil {
 		return nil, err
 	}

@@ -26,7 +26,7 @@ func open(t testing.TB, opts *s3blob.Options) *s3blob.Store {
 	rawURL := testenv.S3(t)
 	o := s3blob.Options{CreateBucket: true, Credentials: s3blob.CredentialsFromEnv(os.Getenv)}
 	if opts != nil {
-		o.PartSize, o.Prefix = opts.PartSize, opts.Prefix
+		o.PartSize, o.Prefix, o.UploadMemory = opts.PartSize, opts.Prefix, opts.UploadMemory
 	}
 	if o.Prefix == "" {
 		o.Prefix = "test-" + blob.NewKey()[:12] + "/"
@@ -220,6 +220,90 @@ func TestAbortChunks(t *testing.T) {
 	w.Abort()
 	if names := objectNames(t, prefix); len(names) != 0 {
 		t.Errorf("after Abort the bucket holds %v", names)
+	}
+}
+
+// TestUploadMemory gives the store memory for one chunk. A large upload
+// takes it and sends its chunks one at a time; meanwhile another large
+// upload waits and then fails as busy, and small ones go on. Once the
+// first ends, by Commit or by Abort, the memory is free for the next.
+func TestUploadMemory(t *testing.T) {
+	const chunk = 5 << 20
+	ctx := context.Background()
+	s := open(t, &s3blob.Options{PartSize: chunk, UploadMemory: chunk})
+	s3blob.SetMemoryWait(s, 200*time.Millisecond)
+	start := func(n int) (blob.Writer, error) {
+		t.Helper()
+		w, err := s.NewWriter(ctx, blob.NewKey())
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, err = w.Write(blobtest.Data(uint64(n), n))
+		return w, err
+	}
+
+	key := blob.NewKey()
+	large, err := s.NewWriter(ctx, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	data := blobtest.Data(3, 3*chunk+1234)
+	if _, err := large.Write(data[:2<<20]); err != nil {
+		t.Fatal(err)
+	}
+
+	if w, err := start(2 << 20); !errors.Is(err, blob.ErrBusy) || !strings.Contains(err.Error(), "try again later") {
+		t.Errorf("second large upload while the memory is taken: %v, want ErrBusy saying to try again later", err)
+	} else {
+		w.Abort()
+	}
+	small, err := start(512 << 10)
+	if err != nil {
+		t.Fatalf("small upload while the memory is taken: %v", err)
+	}
+	if err := small.Commit(); err != nil {
+		t.Fatalf("small upload while the memory is taken: %v", err)
+	}
+
+	// With no second buffer the chunks are sent one by one, intact.
+	if _, err := large.Write(data[2<<20:]); err != nil {
+		t.Fatal(err)
+	}
+	if err := large.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := blobtest.Get(s, key, 0, -1); err != nil || !slices.Equal(got, data) {
+		t.Errorf("read of the upload sent chunk by chunk: %d bytes, %v; want %d equal bytes", len(got), err, len(data))
+	}
+
+	// Commit gave the memory back; so does Abort.
+	w, err := start(2 << 20)
+	if err != nil {
+		t.Fatalf("large upload after the first committed: %v", err)
+	}
+	w.Abort()
+	w, err = start(2 << 20)
+	if err != nil {
+		t.Fatalf("large upload after another aborted: %v", err)
+	}
+	if err := w.Commit(); err != nil {
+		t.Fatal(err)
+	}
+
+	// Waiting ends with the caller's context, reported as such.
+	holder, err := start(2 << 20)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer holder.Abort()
+	canceled, cancel := context.WithCancel(ctx)
+	w, err = s.NewWriter(canceled, blob.NewKey())
+	if err != nil {
+		t.Fatal(err)
+	}
+	time.AfterFunc(50*time.Millisecond, cancel)
+	if _, err := w.Write(blobtest.Data(4, 2<<20)); !errors.Is(err, context.Canceled) {
+		t.Errorf("upload canceled while it waits for memory: %v, want context.Canceled", err)
 	}
 }
 

@@ -20,9 +20,10 @@ var (
 
 // writer is an upload in flight. It fills a buffer of one chunk. An
 // object that ends within it is sent at Commit in one PUT. Otherwise each
-// full chunk is sent as an object of its own (KEY.0, KEY.1, ...) while the
-// next one fills, at most one in flight, and Commit sends the last chunk
-// and then the manifest at KEY, which makes the object visible.
+// full chunk is sent as an object of its own (KEY.0, KEY.1, ...), while
+// the next one fills if the upload memory has a second buffer for it, and
+// Commit sends the last chunk and then the manifest at KEY, which makes
+// the object visible.
 type writer struct {
 	ctx  context.Context
 	s    *Store
@@ -30,6 +31,11 @@ type writer struct {
 	buf  []byte // the chunk being filled
 	n    int64  // bytes accepted by Write
 	sent int    // chunks handed to send
+
+	// reserved is how much of the store's upload memory the writer
+	// holds: nothing while its buffer is under uncountedBuffer, then one
+	// chunk, or two while one is sent as the next fills.
+	reserved int64
 
 	// inflight is closed when the chunk being sent has been stored (or
 	// refused); sendErr is then its outcome. Nil when no chunk is out.
@@ -72,7 +78,10 @@ func (w *writer) Write(p []byte) (int, error) {
 			}
 		}
 		n := min(len(p), w.s.chunkSize-len(w.buf))
-		w.grow(n)
+		if err := w.grow(n); err != nil {
+			w.fail(err)
+			return written, err
+		}
 		w.buf = append(w.buf, p[:n]...)
 		p, written, w.n = p[n:], written+n, w.n+int64(n)
 	}
@@ -80,28 +89,62 @@ func (w *writer) Write(p []byte) (int, error) {
 }
 
 // grow makes room for n more bytes in the buffer, doubling it up to the
-// size of a chunk, so that a small object takes little memory.
-func (w *writer) grow(n int) {
+// size of a chunk, so that a small object takes little memory. A buffer
+// that outgrows uncountedBuffer first reserves a chunk of upload memory.
+func (w *writer) grow(n int) error {
 	if cap(w.buf)-len(w.buf) >= n {
-		return
+		return nil
 	}
 	size := min(max(2*cap(w.buf), len(w.buf)+n, 64<<10), w.s.chunkSize)
+	if size > uncountedBuffer && w.reserved == 0 {
+		if err := w.reserveChunk(); err != nil {
+			return err
+		}
+	}
 	grown := make([]byte, len(w.buf), size)
 	copy(grown, w.buf)
 	w.buf = grown
+	return nil
+}
+
+// reserveChunk waits for a chunk of upload memory, for up to the store's
+// memoryWait. Waiting cannot deadlock: a writer waits here only while it
+// holds no reservation, and writers never wait for a second one.
+func (w *writer) reserveChunk() error {
+	ctx, cancel := context.WithTimeout(w.ctx, w.s.memoryWait)
+	defer cancel()
+	if err := w.s.memory.Acquire(ctx, int64(w.s.chunkSize)); err != nil {
+		if w.ctx.Err() != nil {
+			return w.ctx.Err()
+		}
+		return fmt.Errorf("s3blob: upload of %s: the memory for uploads is taken by others in flight (%s waited): %w; try again later, or raise blobs.upload_memory",
+			w.key, w.s.memoryWait, blob.ErrBusy)
+	}
+	w.reserved = int64(w.s.chunkSize)
+	return nil
 }
 
 // sendChunk waits for the chunk in flight, then sends the buffer as the
-// next chunk in the background and starts a new buffer.
+// next chunk: in the background into a second buffer if the writer has
+// one or the upload memory can spare one, otherwise here and now.
 func (w *writer) sendChunk() error {
 	if err := w.wait(); err != nil {
 		return err
 	}
 	data, name := w.buf, w.s.chunkName(w.key, w.sent)
-	w.buf, w.sending, w.sent = w.sending[:0], data, w.sent+1
-	if w.buf == nil {
-		w.buf = make([]byte, 0, w.s.chunkSize)
+	if w.sending == nil {
+		if !w.s.memory.TryAcquire(int64(w.s.chunkSize)) {
+			w.sent++
+			if err := w.s.put(w.ctx, name, data, nil); err != nil {
+				return err
+			}
+			w.buf = data[:0]
+			return nil
+		}
+		w.reserved += int64(w.s.chunkSize)
+		w.sending = make([]byte, 0, w.s.chunkSize)
 	}
+	w.buf, w.sending, w.sent = w.sending[:0], data, w.sent+1
 	done := make(chan struct{})
 	w.inflight = done
 	go func() {
@@ -209,9 +252,14 @@ func (w *writer) fail(err error) {
 	}
 }
 
-// release lets go of the buffers, which an ended upload keeps no use for.
+// release lets go of the buffers, which an ended upload keeps no use for,
+// and gives back its upload memory. No chunk may be in flight.
 func (w *writer) release() {
 	w.buf, w.sending = nil, nil
+	if w.reserved > 0 {
+		w.s.memory.Release(w.reserved)
+		w.reserved = 0
+	}
 }
 
 // checkChunks makes sure that every chunk m lists is stored, whole, before
