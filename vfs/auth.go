@@ -57,7 +57,9 @@ func (fs *FS) Authenticate(ctx context.Context, name string, cred Credential, in
 		if err != nil {
 			return err
 		}
-		why = checkCredential(tx, u, cred)
+		if cred.Password == "" {
+			why = checkCredential(tx, u, cred)
+		}
 		if u != nil && u.TenantID != 0 {
 			if t, err := tx.Tenant(u.TenantID); err == nil {
 				ev.Tenant = t.Name
@@ -67,6 +69,12 @@ func (fs *FS) Authenticate(ctx context.Context, name string, cred Credential, in
 	})
 	if err != nil {
 		return nil, &Error{Op: "login", User: name, Kind: classify(err), Err: err}
+	}
+	if cred.Password != "" {
+		// Outside the transaction: the hash takes tens of milliseconds,
+		// longer when a burst of sign-ins queues for it, and must not
+		// hold a database connection meanwhile.
+		why = checkPassword(u, cred.Password)
 	}
 
 	chain := audit.ChainFor(info.SessionID, fs.meta.AuditChains())
@@ -86,26 +94,29 @@ func (fs *FS) Authenticate(ctx context.Context, name string, cred Credential, in
 	return u, nil
 }
 
-// checkCredential returns why cred does not sign u in, or "" if it does.
-// It does the same costly work for a missing user as for a real one.
+// checkPassword returns why password does not sign u in, or "" if it
+// does. It costs one hash whether or not u exists.
+func checkPassword(u *policy.User, password string) string {
+	hash := ""
+	if u != nil {
+		hash = u.PasswordHash
+	}
+	ok := policy.CheckPassword(hash, password)
+	switch {
+	case u == nil:
+		return "unknown user"
+	case u.Disabled:
+		return "user is disabled"
+	case !ok:
+		return "wrong password"
+	}
+	return ""
+}
+
+// checkCredential returns why cred, a key or an app token, does not sign
+// u in, or "" if it does. Passwords are checkPassword's.
 func checkCredential(tx meta.Tx, u *policy.User, cred Credential) string {
 	switch {
-	case cred.Password != "":
-		hash := ""
-		if u != nil {
-			hash = u.PasswordHash
-		}
-		ok := policy.CheckPassword(hash, cred.Password)
-		switch {
-		case u == nil:
-			return "unknown user"
-		case u.Disabled:
-			return "user is disabled"
-		case !ok:
-			return "wrong password"
-		}
-		return ""
-
 	case cred.KeyFingerprint != "":
 		if u == nil {
 			return "unknown user"

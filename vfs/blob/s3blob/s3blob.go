@@ -48,6 +48,7 @@ import (
 	"math"
 	"net/http"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/minio/minio-go/v7"
@@ -127,6 +128,10 @@ type Store struct {
 	// an upload waits for its share (a field so that tests shorten it).
 	memory     *semaphore.Weighted
 	memoryWait time.Duration
+
+	// chunkBuffers holds buffers of one chunk that ended uploads gave
+	// back, for the next to fill rather than allocate.
+	chunkBuffers sync.Pool
 }
 
 var _ blob.Store = (*Store)(nil)
@@ -167,6 +172,22 @@ func Open(ctx context.Context, client *minio.Client, bucket string, opts *Option
 		return nil, err
 	}
 	return s, nil
+}
+
+// chunkBuffer returns an empty buffer the size of a chunk.
+func (s *Store) chunkBuffer() []byte {
+	if b, ok := s.chunkBuffers.Get().(*[]byte); ok {
+		return (*b)[:0]
+	}
+	return make([]byte, 0, s.chunkSize)
+}
+
+// recycleChunkBuffer puts b, if it is a chunk buffer no longer used, in
+// the pool.
+func (s *Store) recycleChunkBuffer(b []byte) {
+	if cap(b) == s.chunkSize {
+		s.chunkBuffers.Put(&b)
+	}
 }
 
 // checkBucket makes sure the bucket can be used, so that a mistake in the

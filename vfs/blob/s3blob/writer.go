@@ -88,20 +88,23 @@ func (w *writer) Write(p []byte) (int, error) {
 	return written, nil
 }
 
-// grow makes room for n more bytes in the buffer, doubling it up to the
-// size of a chunk, so that a small object takes little memory. A buffer
-// that outgrows uncountedBuffer first reserves a chunk of upload memory.
+// grow makes room for n more bytes in the buffer, doubling it up to
+// uncountedBuffer, so that a small object takes little memory. Past that
+// it reserves a chunk of upload memory and moves to a buffer of a whole
+// chunk, from the store's pool of them.
 func (w *writer) grow(n int) error {
 	if cap(w.buf)-len(w.buf) >= n {
 		return nil
 	}
-	size := min(max(2*cap(w.buf), len(w.buf)+n, 64<<10), w.s.chunkSize)
-	if size > uncountedBuffer && w.reserved == 0 {
+	var grown []byte
+	if size := max(2*cap(w.buf), len(w.buf)+n, 64<<10); size <= uncountedBuffer {
+		grown = make([]byte, len(w.buf), size)
+	} else {
 		if err := w.reserveChunk(); err != nil {
 			return err
 		}
+		grown = w.s.chunkBuffer()[:len(w.buf)]
 	}
-	grown := make([]byte, len(w.buf), size)
 	copy(grown, w.buf)
 	w.buf = grown
 	return nil
@@ -142,7 +145,7 @@ func (w *writer) sendChunk() error {
 			return nil
 		}
 		w.reserved += int64(w.s.chunkSize)
-		w.sending = make([]byte, 0, w.s.chunkSize)
+		w.sending = w.s.chunkBuffer()
 	}
 	w.buf, w.sending, w.sent = w.sending[:0], data, w.sent+1
 	done := make(chan struct{})
@@ -194,6 +197,9 @@ func (w *writer) Commit() error {
 
 	if w.sent == 0 {
 		err := w.s.put(w.ctx, w.s.prefix+w.key, w.buf, nil)
+		if err == nil {
+			w.recycle()
+		}
 		w.release()
 		if err != nil {
 			w.err = err
@@ -226,6 +232,7 @@ func (w *writer) Commit() error {
 		w.fail(err)
 		return err
 	}
+	w.recycle()
 	w.release()
 	w.err = errCommitted
 	return nil
@@ -250,6 +257,14 @@ func (w *writer) fail(err error) {
 		w.s.removeChunks(context.WithoutCancel(w.ctx), w.key, w.sent)
 		w.sent = 0
 	}
+}
+
+// recycle gives the writer's chunk buffers back to the store's pool. Only
+// an upload all of whose requests succeeded does: after a request that
+// failed, the HTTP client may still be reading its body.
+func (w *writer) recycle() {
+	w.s.recycleChunkBuffer(w.buf)
+	w.s.recycleChunkBuffer(w.sending)
 }
 
 // release lets go of the buffers, which an ended upload keeps no use for,
