@@ -90,6 +90,8 @@ func message(status int, err error) string {
 		return "too many failed sign-ins from this address; try again later"
 	case errors.As(err, &he):
 		return he.msg
+	case status == http.StatusServiceUnavailable:
+		return "storage is busy or unreachable; try again later"
 	case status >= 500:
 		return strings.ToLower(http.StatusText(status))
 	case errors.As(err, &ve):
