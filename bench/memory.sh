@@ -12,37 +12,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 clients=${1:-64}
 size_mib=${2:-48}
-MODE=${MODE:-embedded}
-work=$(mktemp -d)
-pids=()
-scratch_db=""
-cleanup() {
-	for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; wait "$p" 2>/dev/null || true; done
-	[ -n "$scratch_db" ] && psql -q -h 127.0.0.1 -U postgres -d postgres -c "DROP DATABASE IF EXISTS $scratch_db" >/dev/null 2>&1
-	rm -rf "$work"
-}
-trap cleanup EXIT
+. bench/serve.sh
 
-go build -o "$work/strongroom" ./cmd/strongroom
-if [ "$MODE" = production ]; then
-	eval "$(scripts/services.sh)"
-	scratch_db="bench_memory_$$"
-	psql -q -h 127.0.0.1 -U postgres -d postgres -c "CREATE DATABASE $scratch_db" >/dev/null
-	export STRONGROOM_DATABASE_URL="postgres://postgres@127.0.0.1:5432/$scratch_db?sslmode=disable"
-	export STRONGROOM_BLOBS_URL="$STRONGROOM_TEST_S3&prefix=bench-memory-$$/"
-	STRONGROOM_ENCRYPTION_KEY="$("$work/strongroom" key new)"
-	export STRONGROOM_ENCRYPTION_KEY
-fi
-
-GODEBUG=gctrace=1 "$work/strongroom" serve --data "$work/data" --sftp-addr 127.0.0.1:0 \
-	--https-addr 127.0.0.1:0 --metrics-addr 127.0.0.1:0 >"$work/serve.log" 2>&1 &
-server=$!
-pids+=("$server")
-for _ in $(seq 1 100); do grep -q "strongroom started" "$work/serve.log" && break; sleep 0.1; done
-addr=$(sed -n 's/.*protocol=https addr=\([^ ]*\).*/\1/p' "$work/serve.log")
-[ -n "$addr" ] || { cat "$work/serve.log" >&2; exit 1; }
-pass='bench passphrase'
-echo "$pass" | "$work/strongroom" user add bench --password-stdin --data "$work/data" >/dev/null
+start_strongroom memory GODEBUG=gctrace=1
 head -c $((size_mib << 20)) /dev/urandom >"$work/file"
 
 start=$(date +%s.%N)
@@ -56,6 +28,6 @@ end=$(date +%s.%N)
 
 echo "$MODE stores, $clients clients each putting $size_mib MiB at once"
 echo "HTTP statuses: $(sort "$work/codes" | uniq -c | tr -s ' \n' ' ')"
-echo "server peak RSS: $(awk '/VmHWM/ {printf "%.0f MiB", $2 / 1024}' "/proc/$server/status")"
+echo "server peak RSS: $(awk '/VmHWM/ {printf "%.0f MiB", $2 / 1024}' "/proc/$strongroom_pid/status")"
 awk '/^gc / {split($11, a, "->"); if (a[3] + 0 > m) m = a[3] + 0} END {print "largest live heap: " m " MB"}' "$work/serve.log"
 awk -v s="$start" -v e="$end" -v n="$clients" -v z="$size_mib" 'BEGIN {printf "%.1f s, %.1f MiB/s in all\n", e - s, n * z / (e - s)}'

@@ -20,51 +20,10 @@ size_mib=${1:-1024}
 small=${2:-1000}
 entries=${3:-10000}
 runs=${RUNS:-5}
-MODE=${MODE:-embedded}
-work=$(mktemp -d)
-pids=()
-scratch_db=""
-cleanup() {
-	for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; wait "$p" 2>/dev/null || true; done
-	[ -n "$scratch_db" ] && psql -q -h 127.0.0.1 -U postgres -d postgres -c "DROP DATABASE IF EXISTS $scratch_db" >/dev/null 2>&1
-	rm -rf "$work"
-}
-trap cleanup EXIT
-
-# DIRECT_IO=0: blobs through the page cache (blobs.direct_io = false).
-[ "${DIRECT_IO:-1}" = 0 ] && export STRONGROOM_BLOBS_DIRECT_IO=false
-
-if [ "$MODE" = production ]; then
-	eval "$(scripts/services.sh)"
-	scratch_db="bench_webdav_$$"
-	psql -q -h 127.0.0.1 -U postgres -d postgres -c "CREATE DATABASE $scratch_db" >/dev/null
-	export STRONGROOM_DATABASE_URL="postgres://postgres@127.0.0.1:5432/$scratch_db?sslmode=disable"
-	export STRONGROOM_BLOBS_URL="$STRONGROOM_TEST_S3&prefix=bench-webdav-$$/"
-fi
-
-# wait_for FILE PATTERN: up to 10 s for a server's log to say it started.
-wait_for() {
-	for _ in $(seq 1 100); do grep -q "$2" "$1" && return 0; sleep 0.1; done
-	cat "$1" >&2
-	return 1
-}
+. bench/serve.sh
 
 # Strongroom, every listener on loopback.
-go build -o "$work/strongroom" ./cmd/strongroom
-if [ "$MODE" = production ]; then
-	# Shared stores take the master key from the environment, as every
-	# node of a production deployment does.
-	STRONGROOM_ENCRYPTION_KEY="$("$work/strongroom" key new)"
-	export STRONGROOM_ENCRYPTION_KEY
-fi
-data="$work/data"
-"$work/strongroom" serve --data "$data" --sftp-addr 127.0.0.1:0 --https-addr 127.0.0.1:0 \
-	--metrics-addr 127.0.0.1:0 >"$work/serve.log" 2>&1 &
-pids+=($!)
-wait_for "$work/serve.log" "strongroom started"
-addr=$(sed -n 's/.*protocol=https addr=\([^ ]*\).*/\1/p' "$work/serve.log")
-pass='bench passphrase'
-echo "$pass" | "$work/strongroom" user add bench --password-stdin --data "$data" >/dev/null
+start_strongroom webdav
 sr="https://$addr/dav"
 
 # rclone over a local folder, with a certificate of its own.
