@@ -13,7 +13,8 @@
 // as chunks, objects of their own named PREFIX+k+".0", ".1" and so on,
 // each sent while the next fills, and Commit then writes a small manifest
 // under PREFIX+k that lists them: the object exists, for readers and for
-// Walk, once its manifest does. Chunks.go says why this is not S3's multipart upload.
+// Walk, once its manifest does. Chunks.go says why this is not S3's
+// multipart upload.
 // An aborted upload deletes the chunks it sent; chunks that a crash left
 // without a manifest stay on the server, invisible but paid for, until
 // RemoveIncompleteUploads collects them.
