@@ -39,7 +39,7 @@ func (fs *FS) Authenticate(ctx context.Context, name string, cred Credential, in
 	ev := &audit.Event{Time: now, User: name, Op: "login", Protocol: info.Protocol,
 		RemoteAddr: info.RemoteAddr, SessionID: info.SessionID, UserAgent: info.UserAgent,
 		Request: info.Request, Outcome: audit.OK}
-	if fs.logins.banned(info.RemoteAddr, now) {
+	if !fs.logins.begin(info.RemoteAddr, now) {
 		ev.Outcome, ev.Reason = audit.Denied, "address throttled after repeated failures"
 		fs.appendAudit(ctx, audit.ChainFor(info.SessionID, fs.meta.AuditChains()), ev)
 		fs.metrics.operation(info.Protocol, "login", audit.Denied)
@@ -68,6 +68,7 @@ func (fs *FS) Authenticate(ctx context.Context, name string, cred Credential, in
 		return nil
 	})
 	if err != nil {
+		fs.logins.end(info.RemoteAddr, now, false)
 		return nil, &Error{Op: "login", User: name, Kind: classify(err), Err: err}
 	}
 	if cred.Password != "" {
@@ -80,7 +81,7 @@ func (fs *FS) Authenticate(ctx context.Context, name string, cred Credential, in
 	chain := audit.ChainFor(info.SessionID, fs.meta.AuditChains())
 	if why != "" {
 		ev.Outcome, ev.Reason = audit.Denied, why
-		if fs.logins.fail(info.RemoteAddr, now) {
+		if fs.logins.end(info.RemoteAddr, now, true) {
 			ev.Reason += "; address now throttled"
 		}
 		fs.appendAudit(ctx, chain, ev)
@@ -89,6 +90,7 @@ func (fs *FS) Authenticate(ctx context.Context, name string, cred Credential, in
 	}
 	// A success does not clear the address's failures: else one valid
 	// account would buy unlimited guesses at every other.
+	fs.logins.end(info.RemoteAddr, now, false)
 	fs.appendAudit(ctx, chain, ev)
 	fs.metrics.operation(info.Protocol, "login", audit.OK)
 	return u, nil

@@ -3,6 +3,7 @@ package vfs
 import (
 	"errors"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 	"unicode/utf8"
@@ -66,27 +67,73 @@ func TestErrors(t *testing.T) {
 	}
 }
 
+// attempt begins and ends one sign-in attempt at now, and reports whether
+// it was admitted and whether it banned the address.
+func attempt(th *throttle, addr string, now time.Time, failed bool) (admitted, banned bool) {
+	if !th.begin(addr, now) {
+		return false, false
+	}
+	return true, th.end(addr, now, failed)
+}
+
 func TestThrottle(t *testing.T) {
 	th := newThrottle(3, time.Minute, 10*time.Minute)
 	now := time.Unix(1000, 0)
 	for i := range 2 {
-		if th.fail("198.51.100.1:1000", now.Add(time.Duration(i)*time.Second)) {
+		if ok, banned := attempt(th, "198.51.100.1:1000", now.Add(time.Duration(i)*time.Second), true); !ok || banned {
 			t.Fatal("banned too early")
 		}
 	}
-	if !th.fail("198.51.100.1:2000", now.Add(2*time.Second)) {
+	if _, banned := attempt(th, "198.51.100.1:2000", now.Add(2*time.Second), true); !banned {
 		t.Fatal("third failure from another port of the same host did not ban")
 	}
-	if !th.banned("198.51.100.1:3000", now.Add(5*time.Minute)) || th.banned("198.51.100.1:1", now.Add(11*time.Minute)) {
-		t.Error("ban does not last exactly its time")
+	if ok, _ := attempt(th, "198.51.100.1:3000", now.Add(5*time.Minute), false); ok {
+		t.Error("an attempt during the ban was admitted")
 	}
-	if th.banned("198.51.100.2:1000", now) {
+	if ok, _ := attempt(th, "198.51.100.1:1", now.Add(11*time.Minute), false); !ok {
+		t.Error("an attempt after the ban was refused")
+	}
+	if ok, _ := attempt(th, "198.51.100.2:1000", now, false); !ok {
 		t.Error("another host is banned")
 	}
 	// Failures outside the window do not count.
 	th2 := newThrottle(2, time.Minute, time.Hour)
-	th2.fail("h:1", now)
-	if th2.fail("h:1", now.Add(2*time.Minute)) {
+	attempt(th2, "h:1", now, true)
+	if _, banned := attempt(th2, "h:1", now.Add(2*time.Minute), true); banned {
 		t.Error("a failure older than the window counted")
+	}
+}
+
+// TestThrottleConcurrent sends many attempts from one address at once.
+// Wrong passwords: no more are admitted than the failures allowed before
+// the ban, however many are in flight. Right ones: all get through, some
+// after waiting for a turn.
+func TestThrottleConcurrent(t *testing.T) {
+	const limit, attempts = 5, 60
+	now := time.Unix(1000, 0)
+	run := func(th *throttle, failed bool) (admitted int) {
+		var mu sync.Mutex
+		var wg sync.WaitGroup
+		for range attempts {
+			wg.Go(func() {
+				if !th.begin("203.0.113.9:1", now) {
+					return
+				}
+				mu.Lock()
+				admitted++
+				mu.Unlock()
+				time.Sleep(2 * time.Millisecond) // the password check
+				th.end("203.0.113.9:1", now, failed)
+			})
+		}
+		wg.Wait()
+		return admitted
+	}
+
+	if n := run(newThrottle(limit, time.Minute, time.Hour), true); n != limit {
+		t.Errorf("%d wrong passwords sent at once: %d checked, want %d then the ban", attempts, n, limit)
+	}
+	if n := run(newThrottle(limit, time.Minute, time.Hour), false); n != attempts {
+		t.Errorf("%d right passwords sent at once: %d admitted, want all", attempts, n)
 	}
 }

@@ -11,6 +11,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -839,6 +840,26 @@ func testLogin(t *testing.T, env *Env) {
 	}
 	if _, err := env.FS.Authenticate(ctx, "victim", vfs.Credential{Password: "guess"}, other); !errors.Is(err, vfs.ErrThrottled) {
 		t.Errorf("11th failure with a success between: %v, want throttled", err)
+	}
+
+	// Wrong passwords sent together are checked no more often than one
+	// after another would be: the ban's limit (10), then refused.
+	burst := vfs.SessionInfo{Protocol: "test", RemoteAddr: fmt.Sprintf("203.0.113.%d:4000", rand.IntN(250)+1)}
+	var checked, throttled atomic.Int32
+	var wg sync.WaitGroup
+	for range 40 {
+		wg.Go(func() {
+			switch _, err := env.FS.Authenticate(ctx, name, vfs.Credential{Password: "guess"}, burst); {
+			case errors.Is(err, vfs.ErrBadLogin):
+				checked.Add(1)
+			case errors.Is(err, vfs.ErrThrottled):
+				throttled.Add(1)
+			}
+		})
+	}
+	wg.Wait()
+	if checked.Load() != 10 || throttled.Load() != 30 {
+		t.Errorf("40 wrong passwords at once: %d checked, %d throttled; want 10 and 30", checked.Load(), throttled.Load())
 	}
 
 	for range 20 {
