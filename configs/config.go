@@ -70,6 +70,8 @@ type SFTP struct {
 	MaxUserSessions int      `toml:"max_user_sessions"`
 	MaxTransfers    int      `toml:"max_transfers"`
 	IdleTimeout     Duration `toml:"idle_timeout"`
+	LoginTimeout    Duration `toml:"login_timeout"`
+	MaxHandshakes   int      `toml:"max_handshakes"`
 }
 
 // HTTPS configures the listener for the web UI, WebDAV and the API.
@@ -146,7 +148,7 @@ func Default() *Config {
 		Blobs:      Blobs{PartSize: 8 << 20, UploadMemory: 256 << 20, DirectIO: true},
 		Encryption: Encryption{Enabled: true},
 		SFTP: SFTP{Addr: ":2022", MaxSessions: 1000, MaxUserSessions: 20, MaxTransfers: 64,
-			IdleTimeout: Duration{15 * time.Minute}},
+			IdleTimeout: Duration{15 * time.Minute}, LoginTimeout: Duration{2 * time.Minute}, MaxHandshakes: 100},
 		HTTPS:   HTTPS{Addr: ":8443"},
 		WebDAV:  WebDAV{MacOSFiles: "hide", MaxDepthItems: 10000},
 		Metrics: Metrics{Addr: "127.0.0.1:9464"},
@@ -177,7 +179,41 @@ func Load(path string, env []string) (*Config, error) {
 	if err := applyEnv(c, env); err != nil {
 		return nil, err
 	}
+	if err := c.check(); err != nil {
+		return nil, err
+	}
 	return c, nil
+}
+
+// check refuses values that cannot work, which the servers would
+// otherwise replace by their defaults without a word.
+func (c *Config) check() error {
+	positive := []struct {
+		name  string
+		value int64
+	}{
+		{"sftp.max_sessions", int64(c.SFTP.MaxSessions)},
+		{"sftp.max_user_sessions", int64(c.SFTP.MaxUserSessions)},
+		{"sftp.max_transfers", int64(c.SFTP.MaxTransfers)},
+		{"sftp.max_handshakes", int64(c.SFTP.MaxHandshakes)},
+		{"sftp.login_timeout", int64(c.SFTP.LoginTimeout.Duration)},
+		{"limits.login_failures", int64(c.Limits.LoginFailures)},
+		{"limits.login_window", int64(c.Limits.LoginWindow.Duration)},
+		{"limits.login_ban", int64(c.Limits.LoginBan.Duration)},
+	}
+	for _, p := range positive {
+		if p.value <= 0 {
+			return fmt.Errorf("config: %s must be more than zero", p.name)
+		}
+	}
+	const minPart, maxPart = 5 << 20, 5 << 30
+	if c.Blobs.PartSize < minPart || c.Blobs.PartSize > maxPart {
+		return fmt.Errorf("config: blobs.part_size is %d bytes: it must be from %d (5 MiB) to %d (5 GiB)", c.Blobs.PartSize, int64(minPart), int64(maxPart))
+	}
+	if c.Blobs.UploadMemory < c.Blobs.PartSize {
+		return fmt.Errorf("config: blobs.upload_memory (%d bytes) must hold at least one part, blobs.part_size (%d bytes)", c.Blobs.UploadMemory, c.Blobs.PartSize)
+	}
+	return nil
 }
 
 // applyEnv sets every field named by a STRONGROOM_<SECTION>_<KEY>
@@ -231,7 +267,7 @@ func setField(f reflect.Value, s string) error {
 	case reflect.Int, reflect.Int64:
 		n, err := strconv.ParseInt(s, 10, 64)
 		if err != nil {
-			return fmt.Errorf("%q is not a whole number", s)
+			return fmt.Errorf("%q is not a whole number (sizes are in bytes: 8388608, not 8MiB)", s)
 		}
 		f.SetInt(n)
 	case reflect.Slice:

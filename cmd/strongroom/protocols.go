@@ -8,6 +8,7 @@ import (
 	"syscall"
 
 	"github.com/prometheus/client_golang/prometheus"
+	"golang.org/x/crypto/ssh"
 
 	"strongroom/audit"
 	"strongroom/configs"
@@ -27,12 +28,17 @@ func protocolListeners(cfg *configs.Config, fs *vfs.FS, reg prometheus.Registere
 		if err != nil {
 			return nil, err
 		}
+		for _, k := range keys {
+			log.Info("ssh host key", "type", k.PublicKey().Type(), "fingerprint", ssh.FingerprintSHA256(k.PublicKey()))
+		}
 		opts := &sftp.Options{
 			PreferChaCha20:  cfg.SFTP.PreferChaCha,
 			MaxSessions:     cfg.SFTP.MaxSessions,
 			MaxUserSessions: cfg.SFTP.MaxUserSessions,
 			MaxTransfers:    cfg.SFTP.MaxTransfers,
 			IdleTimeout:     cfg.SFTP.IdleTimeout.Duration,
+			LoginTimeout:    cfg.SFTP.LoginTimeout.Duration,
+			MaxHandshakes:   cfg.SFTP.MaxHandshakes,
 			Auditor:         auditor{fs},
 		}
 		if cfg.Blobs.URL == "" {

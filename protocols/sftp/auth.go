@@ -58,6 +58,12 @@ func (s *Server) sshConfig(auth *authState) *ssh.ServerConfig {
 		PublicKeyCallback:           auth.offerKey,
 		VerifiedPublicKeyCallback:   auth.verifiedKey,
 		ServerVersion:               serverVersion,
+		// Called at the client's first sign-in request: the key
+		// exchange is over. It shows no banner.
+		BannerCallback: func(ssh.ConnMetadata) string {
+			auth.signingIn()
+			return ""
+		},
 	}
 	for _, k := range s.keys {
 		cfg.AddHostKey(k)
@@ -68,7 +74,8 @@ func (s *Server) sshConfig(auth *authState) *ssh.ServerConfig {
 // authState is what one connection has proved so far. Its methods are
 // the connection's authentication callbacks.
 type authState struct {
-	srv *Server
+	srv       *Server
+	signingIn func() // called once, at the first sign-in request
 
 	mu         sync.Mutex
 	keyOK      bool // a key of the user was verified

@@ -47,10 +47,13 @@ func (c *conn) run() {
 	defer c.close()
 	s := c.srv
 
-	// The handshake and sign-in must end within LoginTimeout, so that a
-	// silent client does not hold a place among MaxHandshakes.
-	c.nc.SetDeadline(time.Now().Add(s.opts.LoginTimeout))
-	auth := &authState{srv: s}
+	// The key exchange must end within KexTimeout and the sign-in within
+	// LoginTimeout, so that a silent client does not hold a place among
+	// MaxHandshakes for long.
+	c.nc.SetDeadline(time.Now().Add(s.opts.KexTimeout))
+	auth := &authState{srv: s, signingIn: func() {
+		c.nc.SetDeadline(time.Now().Add(s.opts.LoginTimeout))
+	}}
 	sc, chans, reqs, err := ssh.NewServerConn(c.nc, s.sshConfig(auth))
 	if err != nil {
 		s.handshakeEnded(hostOf(c.nc.RemoteAddr()))

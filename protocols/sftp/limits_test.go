@@ -355,3 +355,33 @@ func TestHandshakesPerAddress(t *testing.T) {
 	}
 	ssh.NewClient(sc, chans, reqs).Close()
 }
+
+// TestSilentConnection connects and sends nothing: the connection is
+// closed after KexTimeout, well before LoginTimeout, so that silent
+// connections cannot hold the places of those signing in; and a client
+// that signs in at once is not cut off by it.
+func TestSilentConnection(t *testing.T) {
+	env := vfstest.Embedded(t)
+	ts := startServer(t, env, &Options{KexTimeout: 300 * time.Millisecond, LoginTimeout: time.Minute})
+	alice := ts.addUser(t, "alice", vfs.UserOptions{})
+
+	c, err := net.Dial("tcp", ts.addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	start := time.Now()
+	c.SetReadDeadline(start.Add(20 * time.Second))
+	if _, err := io.Copy(io.Discard, c); err != nil {
+		t.Fatalf("silent connection: %v, want it closed by the server", err)
+	}
+	if waited := time.Since(start); waited > 10*time.Second {
+		t.Errorf("silent connection closed after %s, want about the key exchange timeout", waited)
+	}
+
+	_, client := ts.client(t, alice)
+	time.Sleep(500 * time.Millisecond) // past KexTimeout, signed in
+	if _, err := client.ReadDir("/"); err != nil {
+		t.Errorf("signed-in client after the key exchange timeout: %v", err)
+	}
+}

@@ -34,9 +34,14 @@ type Options struct {
 	// is waiting for no reply for this long (default 15 minutes). A
 	// negative value turns it off.
 	IdleTimeout time.Duration
-	// LoginTimeout bounds the SSH handshake and sign-in (default 2
-	// minutes), and MaxHandshakes the connections doing either at once
-	// (default 100): connections past it are closed unanswered.
+	// KexTimeout bounds the time from connecting to the first sign-in
+	// request, which a client sends as soon as the key exchange is done
+	// (default 20 seconds). LoginTimeout bounds the whole handshake and
+	// sign-in, typing a password included (default 2 minutes). So a
+	// connection that sends nothing holds its place among MaxHandshakes,
+	// the connections signing in at once (default 100; past it they are
+	// closed unanswered), for KexTimeout only.
+	KexTimeout    time.Duration
 	LoginTimeout  time.Duration
 	MaxHandshakes int
 	// RekeyThreshold is the number of bytes after which a connection
@@ -135,6 +140,9 @@ func New(fs *vfs.FS, hostKeys []ssh.Signer, log *slog.Logger, opts *Options) *Se
 	}
 	if o.LoginTimeout <= 0 {
 		o.LoginTimeout = 2 * time.Minute
+	}
+	if o.KexTimeout <= 0 || o.KexTimeout > o.LoginTimeout {
+		o.KexTimeout = min(20*time.Second, o.LoginTimeout)
 	}
 	if o.MaxHandshakes <= 0 {
 		o.MaxHandshakes = 100
