@@ -185,3 +185,15 @@ func TestBadStores(t *testing.T) {
 		})
 	}
 }
+
+// TestDescribeStore checks that the log names a store without its
+// password.
+func TestDescribeStore(t *testing.T) {
+	got := describeStore("postgres://strongroom:s3cret@db:5432/strongroom", "embedded")
+	if strings.Contains(got, "s3cret") || !strings.Contains(got, "db:5432/strongroom") {
+		t.Errorf("database URL described as %q: want the host and database, no password", got)
+	}
+	if got := describeStore("", "SQLite data/strongroom.db"); got != "SQLite data/strongroom.db" {
+		t.Errorf("embedded store described as %q", got)
+	}
+}

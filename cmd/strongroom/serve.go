@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"path/filepath"
 	"strings"
 	"sync"
 	"time"
@@ -75,6 +76,9 @@ func cmdServe(ctx context.Context, c *cmdContext, args []string) error {
 		return err
 	}
 	defer blobs.Close()
+	log.Info("stores", "database", describeStore(cfg.Database.URL, "SQLite "+filepath.Join(cfg.Data, "strongroom.db")),
+		"blobs", describeStore(cfg.Blobs.URL, "folder "+filepath.Join(cfg.Data, "blobs")),
+		"encryption", cfg.Encryption.Enabled)
 
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	neturl "net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -32,6 +33,19 @@ func openMeta(ctx context.Context, cfg *configs.Config, create bool) (meta.Store
 		return pgmeta.Open(ctx, url, &pgmeta.Options{AuditChains: cfg.Database.AuditChains})
 	}
 	return nil, fmt.Errorf("database URL %q: use postgres://USER@HOST:PORT/DB, or leave it empty for SQLite in the data folder", url)
+}
+
+// describeStore names the store rawURL configures for the log, without
+// its password, or embedded if rawURL is empty.
+func describeStore(rawURL, embedded string) string {
+	if rawURL == "" {
+		return embedded
+	}
+	u, err := neturl.Parse(rawURL)
+	if err != nil {
+		return "(an unreadable URL)"
+	}
+	return u.Redacted()
 }
 
 // dataFolder checks, or makes, the data folder.
