@@ -599,6 +599,10 @@ func (u *Upload) AbortBecause(reason string) {
 
 // abortLocked is Abort with u.mu held and u not done.
 func (u *Upload) abortLocked() {
+	if u.err != nil {
+		u.abortWith("upload failed; nothing kept: " + u.err.Error())
+		return
+	}
 	u.abortWith("upload aborted before completion; nothing kept")
 }
 

@@ -627,7 +627,7 @@ func testConcurrentWriters(t *testing.T, env *Env) {
 // An aborted upload leaves no trace but an orphan blob, which collection
 // removes; the file's previous content is intact.
 func testAbortAndOrphans(t *testing.T, env *Env) {
-	_, s := user(t, env, "abort")
+	name, s := user(t, env, "abort")
 	put(t, s, "/keep", []byte("old content"))
 	u, err := s.Create(ctx, "/keep", nil)
 	if err != nil {
@@ -644,6 +644,22 @@ func testAbortAndOrphans(t *testing.T, env *Env) {
 	wantKind(t, "aborted new file", errOf(s.Stat(ctx, "/never")), vfs.KindNotExist)
 	if _, err := u.Commit(ctx); err == nil {
 		t.Error("commit after abort succeeded")
+	}
+
+	// An upload that failed and was then aborted says why in its record.
+	u, _ = s.Create(ctx, "/failed", nil)
+	if _, err := u.WriteAt([]byte("far"), 1<<40); err == nil {
+		t.Error("a write 1 TiB ahead of the upload was accepted")
+	}
+	u.Abort()
+	found := false
+	for _, e := range auditOf(t, env, name) {
+		if strings.HasSuffix(e.Path, "/failed") {
+			found = found || (e.Outcome == audit.Failed && strings.Contains(e.Reason, "upload failed") && strings.Contains(e.Reason, "ahead"))
+		}
+	}
+	if !found {
+		t.Errorf("no failed write of /failed recorded with its cause: %v", auditOf(t, env, name))
 	}
 	if _, err := env.FS.CollectOrphans(ctx, time.Now().Add(time.Minute)); err != nil {
 		t.Fatal(err)
