@@ -206,6 +206,11 @@ func (c *Config) check() error {
 			return fmt.Errorf("config: %s must be more than zero", p.name)
 		}
 	}
+	switch c.WebDAV.MacOSFiles {
+	case "keep", "hide", "refuse":
+	default:
+		return fmt.Errorf("config: webdav.macos_files is %q: use keep, hide or refuse", c.WebDAV.MacOSFiles)
+	}
 	const minPart, maxPart = 5 << 20, 5 << 30
 	if c.Blobs.PartSize < minPart || c.Blobs.PartSize > maxPart {
 		return fmt.Errorf("config: blobs.part_size is %d bytes: it must be from %d (5 MiB) to %d (5 GiB)", c.Blobs.PartSize, int64(minPart), int64(maxPart))

@@ -62,6 +62,7 @@ func TestBadSettings(t *testing.T) {
 		{"no failures allowed", "[limits]\nlogin_failures = 0\n", nil, "limits.login_failures must be more than zero"},
 		{"negative ban", "", []string{"STRONGROOM_LIMITS_LOGIN_BAN=-1m"}, "limits.login_ban must be more than zero"},
 		{"no handshakes", "", []string{"STRONGROOM_SFTP_MAX_HANDSHAKES=0"}, "sftp.max_handshakes must be more than zero"},
+		{"macOS files policy", "", []string{"STRONGROOM_WEBDAV_MACOS_FILES=delete"}, "use keep, hide or refuse"},
 		{"tiny part", "", []string{"STRONGROOM_BLOBS_PART_SIZE=1024"}, "blobs.part_size is 1024 bytes"},
 		{"upload memory under a part", "", []string{"STRONGROOM_BLOBS_UPLOAD_MEMORY=1"}, "blobs.upload_memory (1 bytes) must hold at least one part"},
 	}

@@ -38,7 +38,7 @@ func cmdAuditList(ctx context.Context, c *cmdContext, args []string) error {
 	c.fs.StringVar(&f.User, "user", "", "only records of this user")
 	c.fs.StringVar(&f.PathPrefix, "path", "", "only records on this path or below it")
 	c.fs.StringVar(&since, "since", "", "only records from this time on (RFC 3339, a date, or a duration such as 24h)")
-	c.fs.IntVar(&f.Limit, "limit", 0, "at most this many records (0: all)")
+	c.fs.IntVar(&f.Limit, "limit", 0, "at most this many records, the oldest first (0: all); with --since for the latest")
 	c.fs.BoolVar(&asJSON, "json", false, "print JSON lines instead of a table")
 	if _, err := c.parse(args, 0, 0); err != nil {
 		return err
