@@ -348,8 +348,12 @@ func (s *Store) Delete(ctx context.Context, key string) error {
 		return err
 	}
 	s.manifests.forget(key)
+	return s.deleteChunks(ctx, key)
+}
 
-	// A manifest is no longer there to say how many chunks there were.
+// deleteChunks removes every chunk of key, found by listing: a manifest
+// that says how many there are may be gone, or never have been written.
+func (s *Store) deleteChunks(ctx context.Context, key string) error {
 	objects := make(chan minio.ObjectInfo)
 	listErr := make(chan error, 1)
 	go func() {
@@ -433,7 +437,10 @@ func (s *Store) RemoveIncompleteUploads(ctx context.Context, olderThan time.Time
 		if run == "" || run == committed || !newest.Before(olderThan) {
 			return nil
 		}
-		if err := s.Delete(ctx, run); err != nil {
+		// The chunks only: should the upload complete after all, its
+		// manifest is not removed with them, and its Commit or readers
+		// report the missing chunks.
+		if err := s.deleteChunks(ctx, run); err != nil {
 			return err
 		}
 		removed++
