@@ -136,11 +136,12 @@ func checkKey(ctx context.Context, m meta.Store, store *cryptblob.Store, log *sl
 		}
 		log.Warn("content of a version could not be read while checking the master key", "version", v.ID, "err", err)
 	}
-	switch {
-	case noKey != nil:
-		return fmt.Errorf("the configured master key cannot open the stored content: %w; configure the key the store was written with", noKey)
-	case wrong >= 2 && wrong == len(versions):
-		return fmt.Errorf("the configured master key cannot open the stored content: %w; configure the key the store was written with", wrongKey)
+	refused := noKey
+	if refused == nil && wrong >= 2 && wrong == len(versions) {
+		refused = wrongKey
+	}
+	if refused != nil {
+		return fmt.Errorf("the configured master key cannot open the stored content: %w; configure the key the store was written with", refused)
 	}
 	return nil
 }
